@@ -1,0 +1,480 @@
+// SPDX-License-Identifier: GPL-2.0
+/* channel.c - channels, their peers and message delivery */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/poll.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <net/net_namespace.h>
+#include <net/netns/generic.h>
+
+#include "channel.h"
+#include "ipch.h"
+
+/* The channels of one network namespace. */
+struct ipch_net {
+	struct mutex lock;		/* guards channels */
+	struct list_head channels;
+};
+
+static unsigned int ipch_net_id;
+
+static int __net_init ipch_net_init(struct net *net)
+{
+	struct ipch_net *in = net_generic(net, ipch_net_id);
+
+	mutex_init(&in->lock);
+	INIT_LIST_HEAD(&in->channels);
+	return 0;
+}
+
+/* Every peer holds a reference to its namespace, so none is left here. */
+static void __net_exit ipch_net_exit(struct net *net)
+{
+	struct ipch_net *in = net_generic(net, ipch_net_id);
+
+	WARN_ON_ONCE(!list_empty(&in->channels));
+	mutex_destroy(&in->lock);
+}
+
+static struct pernet_operations ipch_net_ops = {
+	.init = ipch_net_init,
+	.exit = ipch_net_exit,
+	.id = &ipch_net_id,
+	.size = sizeof(struct ipch_net),
+};
+
+int ipch_net_register(void)
+{
+	return register_pernet_subsys(&ipch_net_ops);
+}
+
+void ipch_net_unregister(void)
+{
+	unregister_pernet_subsys(&ipch_net_ops);
+}
+
+/* 1..max printable ASCII bytes other than '/', followed by a NUL. */
+bool ipch_name_valid(const char *name, size_t max)
+{
+	size_t len = strnlen(name, max + 1);
+	size_t i;
+
+	if (!len || len > max)
+		return false;
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e || name[i] == '/')
+			return false;
+	return true;
+}
+
+struct ipch_peer *ipch_peer_alloc(void)
+{
+	struct ipch_peer *peer;
+
+	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
+	if (!peer)
+		return NULL;
+
+	ipch_queue_init(&peer->queue);
+	init_waitqueue_head(&peer->wq);
+	mutex_init(&peer->mutex);
+	return peer;
+}
+
+static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
+{
+	struct ipch_channel *ch;
+
+	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+	if (!ch)
+		return NULL;
+
+	strscpy(ch->name, name, sizeof(ch->name));
+	ch->uid = current_euid();
+	ch->gid = current_egid();
+	ch->mode = mode;
+	mutex_init(&ch->lock);
+	xa_init_flags(&ch->peers, XA_FLAGS_ALLOC1);
+	init_waitqueue_head(&ch->space_wq);
+	atomic64_inc(&ipch_count.channels);
+	return ch;
+}
+
+static void channel_free(struct ipch_channel *ch)
+{
+	WARN_ON_ONCE(!xa_empty(&ch->peers));
+	xa_destroy(&ch->peers);
+	mutex_destroy(&ch->lock);
+	kfree(ch);
+	atomic64_dec(&ipch_count.channels);
+}
+
+static struct ipch_channel *channel_find(struct ipch_net *in, const char *name)
+{
+	struct ipch_channel *ch;
+
+	lockdep_assert_held(&in->lock);
+	list_for_each_entry(ch, &in->channels, node)
+		if (!strcmp(ch->name, name))
+			return ch;
+	return NULL;
+}
+
+/* Read and write permission, the way System V IPC checks it. */
+static bool channel_permitted(struct ipch_channel *ch, struct net *net)
+{
+	umode_t granted = ch->mode;
+
+	if (uid_eq(current_euid(), ch->uid))
+		granted >>= 6;
+	else if (in_group_p(ch->gid))
+		granted >>= 3;
+
+	if ((granted & 06) == 06)
+		return true;
+	return ns_capable(net->user_ns, CAP_IPC_OWNER);
+}
+
+static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
+{
+	u32 id;
+	int ret;
+
+	mutex_lock(&ch->lock);
+	ret = xa_alloc(&ch->peers, &id, peer,
+		       XA_LIMIT(1, IPCHANNEL_PEER_MAX), GFP_KERNEL_ACCOUNT);
+	if (!ret) {
+		peer->id = id;
+		ch->nr_peers++;
+	}
+	mutex_unlock(&ch->lock);
+
+	return ret == -EBUSY ? -EUSERS : ret;
+}
+
+/* Finds the channel, or links @fresh as the new one when allowed. */
+static int channel_lookup(struct ipch_net *in, struct net *net,
+			  const char *name, u32 flags,
+			  struct ipch_channel **fresh, struct ipch_channel **out)
+{
+	struct ipch_channel *ch;
+
+	lockdep_assert_held(&in->lock);
+
+	ch = channel_find(in, name);
+	if (ch) {
+		if (flags & IPCHANNEL_JOIN_EXCL)
+			return -EEXIST;
+		if (!channel_permitted(ch, net))
+			return -EACCES;
+		*out = ch;
+		return 0;
+	}
+	if (!*fresh)
+		return -ENOENT;
+
+	ch = *fresh;
+	*fresh = NULL;
+	list_add(&ch->node, &in->channels);
+	*out = ch;
+	return 0;
+}
+
+/*
+ * Joins @peer to the channel @name of @net. @name and @flags were checked
+ * by the caller; @mode is used only when the channel is created.
+ */
+int ipch_channel_join(struct ipch_peer *peer, struct net *net,
+		      const char *name, u32 flags, umode_t mode)
+{
+	struct ipch_net *in = net_generic(net, ipch_net_id);
+	struct ipch_channel *ch, *fresh = NULL;
+	int ret;
+
+	if (flags & IPCHANNEL_JOIN_CREATE) {
+		fresh = channel_alloc(name, mode);
+		if (!fresh)
+			return -ENOMEM;
+	}
+
+	mutex_lock(&peer->mutex);
+	if (peer->channel) {
+		ret = -EISCONN;
+		goto out_peer;
+	}
+
+	mutex_lock(&in->lock);
+	ret = channel_lookup(in, net, name, flags, &fresh, &ch);
+	if (ret)
+		goto out_net;
+	ret = channel_add_peer(ch, peer);
+	if (ret) {
+		if (!ch->nr_peers) {
+			list_del(&ch->node);
+			channel_free(ch);
+		}
+		goto out_net;
+	}
+	peer->net = get_net(net);
+	/* Publish id and net before the channel; see ipch_peer_channel(). */
+	smp_store_release(&peer->channel, ch);
+	atomic64_inc(&ipch_count.peers);
+	pr_debug("%s: peer %u joined\n", ch->name, peer->id);
+
+out_net:
+	mutex_unlock(&in->lock);
+out_peer:
+	mutex_unlock(&peer->mutex);
+	if (fresh)
+		channel_free(fresh);
+	return ret;
+}
+
+/* A queue shrank or a peer left: blocked senders and pollers look again. */
+static void space_changed(struct ipch_channel *ch)
+{
+	lockdep_assert_held(&ch->lock);
+
+	WRITE_ONCE(ch->space_gen, ch->space_gen + 1);
+	wake_up_interruptible_poll(&ch->space_wq, EPOLLOUT | EPOLLWRNORM);
+}
+
+static void channel_leave(struct ipch_peer *peer)
+{
+	struct ipch_net *in = net_generic(peer->net, ipch_net_id);
+	struct ipch_channel *ch = peer->channel;
+
+	mutex_lock(&in->lock);
+
+	mutex_lock(&ch->lock);
+	xa_erase(&ch->peers, peer->id);
+	ch->nr_peers--;
+	ipch_queue_purge(&peer->queue);
+	space_changed(ch);
+	mutex_unlock(&ch->lock);
+
+	pr_debug("%s: peer %u left\n", ch->name, peer->id);
+	if (!ch->nr_peers) {
+		list_del(&ch->node);
+		channel_free(ch);
+	}
+	mutex_unlock(&in->lock);
+
+	put_net(peer->net);
+	atomic64_dec(&ipch_count.peers);
+}
+
+/* Called when the file closes: leaves the channel and frees the queue. */
+void ipch_peer_free(struct ipch_peer *peer)
+{
+	if (peer->channel)
+		channel_leave(peer);
+	mutex_destroy(&peer->mutex);
+	kfree(peer);
+}
+
+static bool skips(struct ipch_peer *from, struct ipch_peer *to, u32 flags)
+{
+	return to == from && (flags & IPCHANNEL_SEND_NOSELF);
+}
+
+/*
+ * Counts the receivers of a message of @size bytes into @nr. Returns
+ * -ENXIO for an unknown target and -EAGAIN if a receiver has no room.
+ */
+static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
+			u32 target, u32 flags, u32 size, u32 *nr)
+{
+	struct ipch_peer *to;
+	unsigned long id;
+
+	lockdep_assert_held(&ch->lock);
+
+	*nr = 0;
+	if (target != IPCHANNEL_PEER_ALL) {
+		to = xa_load(&ch->peers, target);
+		if (!to)
+			return -ENXIO;
+		*nr = 1;
+		return ipch_queue_has_room(&to->queue, size) ? 0 : -EAGAIN;
+	}
+
+	xa_for_each(&ch->peers, id, to) {
+		if (skips(from, to, flags))
+			continue;
+		if (!ipch_queue_has_room(&to->queue, size))
+			return -EAGAIN;
+		(*nr)++;
+	}
+	return 0;
+}
+
+static void deliver_one(struct ipch_peer *to, struct list_head *recs,
+			struct ipch_msg *msg)
+{
+	struct ipch_record *rec;
+
+	rec = list_first_entry(recs, struct ipch_record, node);
+	list_del(&rec->node);
+	ipch_queue_push(&to->queue, rec, msg);
+	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+/*
+ * Queues @msg to its @nr receivers in one step under the channel lock,
+ * which is what makes the order of sequence numbers the order of every
+ * queue. All records are allocated first, so it is all or nothing.
+ */
+static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
+			   u32 target, u32 flags, struct ipch_msg *msg, u32 nr)
+{
+	struct ipch_record *rec, *tmp;
+	struct ipch_peer *to;
+	unsigned long id;
+	LIST_HEAD(recs);
+	u32 i;
+
+	lockdep_assert_held(&ch->lock);
+
+	for (i = 0; i < nr; i++) {
+		rec = ipch_record_alloc();
+		if (!rec)
+			goto err_alloc;
+		list_add(&rec->node, &recs);
+	}
+
+	msg->seq = ++ch->seq;
+	if (target != IPCHANNEL_PEER_ALL) {
+		deliver_one(xa_load(&ch->peers, target), &recs, msg);
+		return 0;
+	}
+	xa_for_each(&ch->peers, id, to)
+		if (!skips(from, to, flags))
+			deliver_one(to, &recs, msg);
+	return 0;
+
+err_alloc:
+	list_for_each_entry_safe(rec, tmp, &recs, node)
+		ipch_record_free(rec);
+	return -ENOMEM;
+}
+
+/*
+ * Sends @msg from @peer to @target (a peer id or IPCHANNEL_PEER_ALL),
+ * waiting for room unless @nonblock. The queues take their own references;
+ * the caller still owns the one it passed in.
+ */
+int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
+		      struct ipch_msg *msg, bool nonblock)
+{
+	struct ipch_channel *ch = peer->channel;
+	u32 size = ipch_msg_size(msg->event_len, msg->len);
+	unsigned int gen;
+	u32 nr;
+	int ret;
+
+	msg->sender = peer->id;
+	if (target == IPCHANNEL_PEER_ALL)
+		msg->flags |= IPCHANNEL_RECV_BROADCAST;
+
+	mutex_lock(&ch->lock);
+	while ((ret = channel_room(ch, peer, target, flags, size, &nr)) ==
+	       -EAGAIN && !nonblock) {
+		/* Full: sleep until some queue shrinks, then look again. */
+		gen = ch->space_gen;
+		ch->nr_blocked++;
+		mutex_unlock(&ch->lock);
+
+		ret = wait_event_interruptible(ch->space_wq,
+					       READ_ONCE(ch->space_gen) != gen);
+
+		mutex_lock(&ch->lock);
+		ch->nr_blocked--;
+		if (ret)
+			break;
+	}
+	if (!ret)
+		ret = channel_deliver(ch, peer, target, flags, msg, nr);
+	mutex_unlock(&ch->lock);
+
+	return ret;
+}
+
+/*
+ * The oldest record of @peer's queue. Only readers, serialised by
+ * peer->mutex, take records off a queue, so it stays valid until the same
+ * reader calls ipch_peer_pop().
+ */
+struct ipch_msg *ipch_peer_peek(struct ipch_peer *peer)
+{
+	struct ipch_channel *ch = peer->channel;
+	struct ipch_msg *msg;
+
+	lockdep_assert_held(&peer->mutex);
+
+	mutex_lock(&ch->lock);
+	msg = ipch_queue_peek(&peer->queue);
+	mutex_unlock(&ch->lock);
+	return msg;
+}
+
+void ipch_peer_pop(struct ipch_peer *peer)
+{
+	struct ipch_channel *ch = peer->channel;
+
+	lockdep_assert_held(&peer->mutex);
+
+	mutex_lock(&ch->lock);
+	ipch_queue_pop(&peer->queue);
+	space_changed(ch);
+	mutex_unlock(&ch->lock);
+}
+
+bool ipch_peer_readable(struct ipch_peer *peer)
+{
+	return READ_ONCE(peer->queue.nr_records) != 0;
+}
+
+/* True when no send of any size can block: what EPOLLOUT promises. */
+bool ipch_channel_writable(struct ipch_channel *ch)
+{
+	u32 size = ipch_msg_size(IPCHANNEL_NAME_MAX,
+				 READ_ONCE(ipch_max_msg_size));
+	struct ipch_peer *to;
+	unsigned long id;
+	bool ret = true;
+
+	mutex_lock(&ch->lock);
+	xa_for_each(&ch->peers, id, to) {
+		if (!ipch_queue_has_room(&to->queue, size)) {
+			ret = false;
+			break;
+		}
+	}
+	mutex_unlock(&ch->lock);
+	return ret;
+}
+
+void ipch_peer_info(struct ipch_peer *peer, struct ipchannel_info *info)
+{
+	struct ipch_channel *ch = peer->channel;
+	struct ipch_msg *msg;
+
+	memset(info, 0, sizeof(*info));
+	info->max_msg_size = READ_ONCE(ipch_max_msg_size);
+	info->max_queue_records = READ_ONCE(ipch_max_queue_records);
+	info->max_queue_bytes = READ_ONCE(ipch_max_queue_bytes);
+
+	mutex_lock(&ch->lock);
+	info->peer_id = peer->id;
+	info->nr_peers = ch->nr_peers;
+	info->queued_records = peer->queue.nr_records;
+	info->queued_bytes = peer->queue.bytes;
+	info->blocked_senders = ch->nr_blocked;
+	info->next_seq = ch->seq + 1;
+	msg = ipch_queue_peek(&peer->queue);
+	if (msg)
+		info->next_size = ipch_msg_size(msg->event_len, msg->len);
+	mutex_unlock(&ch->lock);
+}

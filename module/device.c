@@ -1,0 +1,434 @@
+// SPDX-License-Identifier: GPL-2.0
+/* device.c - /dev/ipchannel: file operations, ioctls and module setup */
+#include <linux/capability.h>
+#include <linux/cred.h>
+#include <linux/fs.h>
+#include <linux/miscdevice.h>
+#include <asm/ioctls.h>
+#include <linux/module.h>
+#include <linux/nsproxy.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched/signal.h>
+#include <linux/uaccess.h>
+#include <linux/uio.h>
+#include <net/net_namespace.h>
+
+#include "channel.h"
+#include "ipch.h"
+#include "msg.h"
+
+struct ipch_counters ipch_count;
+
+unsigned int ipch_max_msg_size = 65536;
+unsigned int ipch_max_queue_records = 1024;
+unsigned int ipch_max_queue_bytes = 1 << 20;
+
+static int set_max_msg_size(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 0, IPCH_MSG_SIZE_LIMIT);
+}
+
+static int set_max_queue_records(const char *val,
+				 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 1 << 20);
+}
+
+static int set_max_queue_bytes(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 64, 1 << 30);
+}
+
+static const struct kernel_param_ops max_msg_size_ops = {
+	.set = set_max_msg_size,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops max_queue_records_ops = {
+	.set = set_max_queue_records,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops max_queue_bytes_ops = {
+	.set = set_max_queue_bytes,
+	.get = param_get_uint,
+};
+
+module_param_cb(max_msg_size, &max_msg_size_ops, &ipch_max_msg_size, 0644);
+MODULE_PARM_DESC(max_msg_size, "Largest message payload in bytes (65536)");
+module_param_cb(max_queue_records, &max_queue_records_ops,
+		&ipch_max_queue_records, 0644);
+MODULE_PARM_DESC(max_queue_records, "Records queued to one peer (1024)");
+module_param_cb(max_queue_bytes, &max_queue_bytes_ops,
+		&ipch_max_queue_bytes, 0644);
+MODULE_PARM_DESC(max_queue_bytes,
+		 "Bytes of records queued to one peer (1048576)");
+
+static int ipch_open(struct inode *inode, struct file *file)
+{
+	struct ipch_peer *peer;
+
+	peer = ipch_peer_alloc();
+	if (!peer)
+		return -ENOMEM;
+
+	file->private_data = peer;
+	return stream_open(inode, file);
+}
+
+static int ipch_release(struct inode *inode, struct file *file)
+{
+	ipch_peer_free(file->private_data);
+	return 0;
+}
+
+static bool file_nonblock(struct kiocb *iocb)
+{
+	return (iocb->ki_filp->f_flags & O_NONBLOCK) ||
+	       (iocb->ki_flags & IOCB_NOWAIT);
+}
+
+/* Checks a send record header; the errno names what is wrong. */
+static int send_check(const struct ipchannel_send *hdr)
+{
+	if (hdr->flags & ~IPCHANNEL_SEND_NOSELF || hdr->reserved)
+		return -EINVAL;
+	if (hdr->target == IPCHANNEL_PEER_KERNEL)
+		return -EINVAL;
+	if ((hdr->flags & IPCHANNEL_SEND_NOSELF) &&
+	    hdr->target != IPCHANNEL_PEER_ALL)
+		return -EINVAL;
+	if (hdr->event_len > IPCHANNEL_NAME_MAX)
+		return -ENAMETOOLONG;
+	if (hdr->len > READ_ONCE(ipch_max_msg_size))
+		return -EMSGSIZE;
+	return 0;
+}
+
+static bool event_valid(const char *name, u16 len)
+{
+	u16 i;
+
+	for (i = 0; i < len; i++)
+		if (name[i] < 0x21 || name[i] > 0x7e)
+			return false;
+	return true;
+}
+
+/* Sends the record at the head of @from; returns the bytes it used. */
+static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
+			bool nonblock)
+{
+	size_t avail = iov_iter_count(from);
+	struct ipchannel_send hdr;
+	struct ipch_msg *msg;
+	size_t body, pad;
+	ssize_t ret;
+
+	if (avail < sizeof(hdr))
+		return -EINVAL;
+	if (copy_from_iter(&hdr, sizeof(hdr), from) != sizeof(hdr))
+		return -EFAULT;
+	ret = send_check(&hdr);
+	if (ret)
+		return ret;
+	body = hdr.event_len + (size_t)hdr.len;
+	if (avail - sizeof(hdr) < body)
+		return -EINVAL;
+
+	msg = ipch_msg_alloc(hdr.event_len, hdr.len);
+	if (!msg)
+		return -ENOMEM;
+	msg->pid = get_pid(task_tgid(current));
+	msg->uid = current_euid();
+	if (copy_from_iter(msg->data, body, from) != body) {
+		ret = -EFAULT;
+		goto out;
+	}
+	if (!event_valid(msg->data, hdr.event_len)) {
+		ret = -EINVAL;
+		goto out;
+	}
+
+	ret = ipch_channel_send(peer, hdr.target, hdr.flags, msg, nonblock);
+	if (ret)
+		goto out;
+
+	pad = IPCHANNEL_ALIGN(sizeof(hdr) + body) - sizeof(hdr) - body;
+	pad = min(pad, iov_iter_count(from));
+	iov_iter_advance(from, pad);
+	ret = sizeof(hdr) + body + pad;
+out:
+	ipch_msg_put(msg);
+	return ret;
+}
+
+static ssize_t ipch_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct ipch_peer *peer = iocb->ki_filp->private_data;
+	bool nonblock = file_nonblock(iocb);
+	ssize_t done = 0, ret;
+
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+
+	while (iov_iter_count(from)) {
+		ret = send_one(peer, from, nonblock);
+		if (ret < 0)
+			return done ? done : ret;
+		done += ret;
+	}
+	return done;
+}
+
+static void record_header(const struct ipch_msg *msg,
+			  struct ipchannel_recv *hdr)
+{
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->seq = msg->seq;
+	hdr->size = ipch_msg_size(msg->event_len, msg->len);
+	hdr->sender = msg->sender;
+	hdr->flags = msg->flags;
+	if (msg->pid)
+		hdr->pid = pid_nr_ns(msg->pid, task_active_pid_ns(current));
+	hdr->uid = from_kuid_munged(current_user_ns(), msg->uid);
+	hdr->len = msg->len;
+	hdr->event_len = msg->event_len;
+	hdr->type = msg->type;
+}
+
+/* Copies the receive record of @msg to @to; false if user memory faulted. */
+static bool copy_record(const struct ipch_msg *msg, struct iov_iter *to)
+{
+	size_t body = msg->event_len + (size_t)msg->len;
+	struct ipchannel_recv hdr;
+	size_t pad;
+
+	record_header(msg, &hdr);
+	pad = hdr.size - sizeof(hdr) - body;
+
+	if (copy_to_iter(&hdr, sizeof(hdr), to) != sizeof(hdr))
+		return false;
+	if (copy_to_iter(msg->data, body, to) != body)
+		return false;
+	return iov_iter_zero(pad, to) == pad;
+}
+
+/* Waits until a record is queued, then returns holding peer->mutex. */
+static int wait_readable(struct ipch_peer *peer, bool nonblock)
+{
+	int ret;
+
+	for (;;) {
+		if (!ipch_peer_readable(peer)) {
+			if (nonblock)
+				return -EAGAIN;
+			ret = wait_event_interruptible(peer->wq,
+						       ipch_peer_readable(peer));
+			if (ret)
+				return ret;
+		}
+
+		if (mutex_lock_interruptible(&peer->mutex))
+			return -ERESTARTSYS;
+		if (ipch_peer_readable(peer))
+			return 0;
+		/* Another thread read it first. */
+		mutex_unlock(&peer->mutex);
+	}
+}
+
+static ssize_t ipch_read_iter(struct kiocb *iocb, struct iov_iter *to)
+{
+	struct ipch_peer *peer = iocb->ki_filp->private_data;
+	struct ipch_msg *msg;
+	ssize_t done = 0;
+	u32 size;
+	int ret;
+
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+	if (!iov_iter_count(to))
+		return 0;
+
+	ret = wait_readable(peer, file_nonblock(iocb));
+	if (ret)
+		return ret;
+
+	/* The record stays queued until it is wholly in user memory. */
+	while ((msg = ipch_peer_peek(peer))) {
+		size = ipch_msg_size(msg->event_len, msg->len);
+		if (size > iov_iter_count(to)) {
+			ret = -EMSGSIZE;
+			break;
+		}
+		if (!copy_record(msg, to)) {
+			ret = -EFAULT;
+			break;
+		}
+		ipch_peer_pop(peer);
+		done += size;
+	}
+	mutex_unlock(&peer->mutex);
+
+	return done ? done : ret;
+}
+
+static __poll_t ipch_poll(struct file *file, poll_table *wait)
+{
+	struct ipch_peer *peer = file->private_data;
+	struct ipch_channel *ch = ipch_peer_channel(peer);
+	__poll_t mask = 0;
+
+	if (!ch)
+		return EPOLLERR;
+
+	poll_wait(file, &peer->wq, wait);
+	poll_wait(file, &ch->space_wq, wait);
+
+	if (ipch_peer_readable(peer))
+		mask |= EPOLLIN | EPOLLRDNORM;
+	if (ipch_channel_writable(ch))
+		mask |= EPOLLOUT | EPOLLWRNORM;
+	return mask;
+}
+
+/* Joins a channel; returns the peer id, which is also written back. */
+static long ioctl_join(struct ipch_peer *peer,
+		       struct ipchannel_join __user *argp)
+{
+	const u32 known = IPCHANNEL_JOIN_CREATE | IPCHANNEL_JOIN_EXCL;
+	struct ipchannel_join args;
+	int ret;
+
+	if (copy_from_user(&args, argp, sizeof(args)))
+		return -EFAULT;
+
+	if (args.flags & ~known || args.reserved || args.mode & ~0777)
+		return -EINVAL;
+	if (args.flags == IPCHANNEL_JOIN_EXCL)
+		return -EINVAL;
+	if (!ipch_name_valid(args.name, IPCHANNEL_NAME_MAX))
+		return -EINVAL;
+	if (!args.mode)
+		args.mode = IPCHANNEL_MODE_DEFAULT;
+
+	ret = ipch_channel_join(peer, current->nsproxy->net_ns, args.name,
+				args.flags, args.mode);
+	if (ret)
+		return ret;
+
+	if (put_user(peer->id, &argp->peer_id))
+		return -EFAULT;
+	return peer->id;
+}
+
+static long ioctl_info(struct ipch_peer *peer, void __user *argp)
+{
+	struct ipchannel_info info;
+
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+
+	ipch_peer_info(peer, &info);
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
+static long ioctl_stats(void __user *argp)
+{
+	struct ipchannel_stats st = {
+		.channels = atomic64_read(&ipch_count.channels),
+		.peers = atomic64_read(&ipch_count.peers),
+		.messages = atomic64_read(&ipch_count.messages),
+		.records = atomic64_read(&ipch_count.records),
+		.locks = atomic64_read(&ipch_count.locks),
+		.lock_waiters = atomic64_read(&ipch_count.lock_waiters),
+	};
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
+}
+
+/* FIONREAD: bytes of all queued records, like inotify. */
+static long ioctl_nread(struct ipch_peer *peer, int __user *argp)
+{
+	int bytes = 0;
+
+	if (ipch_peer_channel(peer))
+		bytes = READ_ONCE(peer->queue.bytes);
+	return put_user(bytes, argp);
+}
+
+static long ipch_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
+{
+	struct ipch_peer *peer = file->private_data;
+	void __user *argp = (void __user *)arg;
+
+	switch (cmd) {
+	case IPCHANNEL_IOC_JOIN:
+		return ioctl_join(peer, argp);
+	case IPCHANNEL_IOC_INFO:
+		return ioctl_info(peer, argp);
+	case IPCHANNEL_IOC_STATS:
+		return ioctl_stats(argp);
+	case FIONREAD:
+		return ioctl_nread(peer, argp);
+	default:
+		return -ENOTTY;
+	}
+}
+
+static const struct file_operations ipch_fops = {
+	.owner = THIS_MODULE,
+	.open = ipch_open,
+	.release = ipch_release,
+	.read_iter = ipch_read_iter,
+	.write_iter = ipch_write_iter,
+	.poll = ipch_poll,
+	.unlocked_ioctl = ipch_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+};
+
+static struct miscdevice ipch_misc = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "ipchannel",
+	.fops = &ipch_fops,
+	.mode = 0666,
+};
+
+static int __init ipch_init(void)
+{
+	int ret;
+
+	ret = ipch_msg_cache_create();
+	if (ret)
+		return ret;
+	ret = ipch_net_register();
+	if (ret)
+		goto err_net;
+	ret = misc_register(&ipch_misc);
+	if (ret)
+		goto err_misc;
+	return 0;
+
+err_misc:
+	ipch_net_unregister();
+err_net:
+	ipch_msg_cache_destroy();
+	return ret;
+}
+
+static void __exit ipch_exit(void)
+{
+	misc_deregister(&ipch_misc);
+	ipch_net_unregister();
+	ipch_msg_cache_destroy();
+}
+
+module_init(ipch_init);
+module_exit(ipch_exit);
+
+MODULE_DESCRIPTION("Kernel-assisted message bus and fair locks for processes");
+MODULE_LICENSE("GPL");

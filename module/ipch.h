@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ipch.h - module-wide limits and live object counters */
+#ifndef IPCH_H
+#define IPCH_H
+
+#include <linux/atomic.h>
+#include <linux/types.h>
+
+/* Hard ceiling of the max_msg_size parameter. */
+#define IPCH_MSG_SIZE_LIMIT	(16U << 20)
+
+/*
+ * Live objects of the whole module. Tests read them through
+ * IPCHANNEL_IOC_STATS to prove that every path frees what it made.
+ */
+struct ipch_counters {
+	atomic64_t channels;
+	atomic64_t peers;
+	atomic64_t messages;
+	atomic64_t records;
+	atomic64_t locks;
+	atomic64_t lock_waiters;
+};
+
+extern struct ipch_counters ipch_count;
+
+/* Module parameters; read with READ_ONCE() since root may change them. */
+extern unsigned int ipch_max_msg_size;
+extern unsigned int ipch_max_queue_records;
+extern unsigned int ipch_max_queue_bytes;
+
+#endif /* IPCH_H */

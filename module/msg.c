@@ -1,0 +1,127 @@
+// SPDX-License-Identifier: GPL-2.0
+/* msg.c - reference-counted messages and per-peer receive queues */
+#include <linux/pid.h>
+#include <linux/slab.h>
+
+#include "ipch.h"
+#include "msg.h"
+
+static struct kmem_cache *record_cache;
+
+int ipch_msg_cache_create(void)
+{
+	record_cache = KMEM_CACHE(ipch_record, 0);
+	return record_cache ? 0 : -ENOMEM;
+}
+
+void ipch_msg_cache_destroy(void)
+{
+	kmem_cache_destroy(record_cache);
+}
+
+/*
+ * The payload is charged to the sender's memory cgroup: a peer that floods
+ * the channel pays for what its messages hold in other peers' queues.
+ */
+struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len)
+{
+	struct ipch_msg *msg;
+
+	msg = kvmalloc(struct_size(msg, data, (size_t)event_len + len),
+		       GFP_KERNEL_ACCOUNT);
+	if (!msg)
+		return NULL;
+
+	memset(msg, 0, sizeof(*msg));
+	refcount_set(&msg->ref, 1);
+	msg->event_len = event_len;
+	msg->len = len;
+	atomic64_inc(&ipch_count.messages);
+	return msg;
+}
+
+void ipch_msg_put(struct ipch_msg *msg)
+{
+	if (!refcount_dec_and_test(&msg->ref))
+		return;
+
+	put_pid(msg->pid);
+	kvfree(msg);
+	atomic64_dec(&ipch_count.messages);
+}
+
+struct ipch_record *ipch_record_alloc(void)
+{
+	struct ipch_record *rec;
+
+	rec = kmem_cache_alloc(record_cache, GFP_KERNEL_ACCOUNT);
+	if (rec)
+		atomic64_inc(&ipch_count.records);
+	return rec;
+}
+
+/* Frees a record that holds no message reference. */
+void ipch_record_free(struct ipch_record *rec)
+{
+	kmem_cache_free(record_cache, rec);
+	atomic64_dec(&ipch_count.records);
+}
+
+void ipch_queue_init(struct ipch_queue *q)
+{
+	INIT_LIST_HEAD(&q->records);
+	q->nr_records = 0;
+	q->bytes = 0;
+}
+
+/* Links @rec at the tail of @q, taking a new reference to @msg. */
+void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
+		     struct ipch_msg *msg)
+{
+	refcount_inc(&msg->ref);
+	rec->msg = msg;
+	list_add_tail(&rec->node, &q->records);
+	WRITE_ONCE(q->nr_records, q->nr_records + 1);
+	q->bytes += ipch_msg_size(msg->event_len, msg->len);
+}
+
+struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
+{
+	struct ipch_record *rec;
+
+	rec = list_first_entry_or_null(&q->records, struct ipch_record, node);
+	return rec ? rec->msg : NULL;
+}
+
+void ipch_queue_pop(struct ipch_queue *q)
+{
+	struct ipch_record *rec;
+	struct ipch_msg *msg;
+
+	rec = list_first_entry(&q->records, struct ipch_record, node);
+	msg = rec->msg;
+	list_del(&rec->node);
+	WRITE_ONCE(q->nr_records, q->nr_records - 1);
+	q->bytes -= ipch_msg_size(msg->event_len, msg->len);
+	ipch_record_free(rec);
+	ipch_msg_put(msg);
+}
+
+void ipch_queue_purge(struct ipch_queue *q)
+{
+	while (!list_empty(&q->records))
+		ipch_queue_pop(q);
+}
+
+/*
+ * An empty queue takes any record, so that a message within max_msg_size
+ * can always be delivered eventually whatever max_queue_bytes says.
+ */
+bool ipch_queue_has_room(const struct ipch_queue *q, u32 size)
+{
+	if (!q->nr_records)
+		return true;
+	if (q->nr_records >= READ_ONCE(ipch_max_queue_records))
+		return false;
+	return (u64)q->bytes + size <= READ_ONCE(ipch_max_queue_bytes);
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* msg.h - reference-counted messages and per-peer receive queues */
+#ifndef IPCH_MSG_H
+#define IPCH_MSG_H
+
+#include <linux/list.h>
+#include <linux/refcount.h>
+#include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/ipchannel.h>
+
+struct pid;
+
+/*
+ * One message, in one allocation with its event name and payload, shared
+ * by every receiver of a broadcast. Immutable once queued.
+ */
+struct ipch_msg {
+	refcount_t ref;
+	u32 sender;		/* peer id, IPCHANNEL_PEER_KERNEL for the kernel */
+	u64 seq;		/* channel sequence number, set when queued */
+	u32 flags;		/* IPCHANNEL_RECV_* */
+	u32 len;		/* payload bytes */
+	u16 event_len;		/* event name bytes, before the payload */
+	u16 type;		/* IPCHANNEL_SYS_* for system records */
+	kuid_t uid;		/* sender's euid at send time */
+	struct pid *pid;	/* sender's thread group, NULL for the kernel */
+	char data[];		/* event name, then payload */
+};
+
+/* A receiver's reference to a message, linked in its queue. */
+struct ipch_record {
+	struct list_head node;
+	struct ipch_msg *msg;
+};
+
+/* A peer's receive queue; the owner of the queue provides the locking. */
+struct ipch_queue {
+	struct list_head records;
+	u32 nr_records;
+	u32 bytes;		/* sum of ipch_msg_size() of the records */
+};
+
+int ipch_msg_cache_create(void);
+void ipch_msg_cache_destroy(void);
+
+struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len);
+void ipch_msg_put(struct ipch_msg *msg);
+
+/* Bytes of the receive record that read() gives for @msg. */
+static inline u32 ipch_msg_size(u16 event_len, u32 len)
+{
+	return IPCHANNEL_ALIGN(sizeof(struct ipchannel_recv) + event_len +
+			       (u64)len);
+}
+
+struct ipch_record *ipch_record_alloc(void);
+void ipch_record_free(struct ipch_record *rec);
+
+void ipch_queue_init(struct ipch_queue *q);
+void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
+		     struct ipch_msg *msg);
+struct ipch_msg *ipch_queue_peek(struct ipch_queue *q);
+void ipch_queue_pop(struct ipch_queue *q);
+void ipch_queue_purge(struct ipch_queue *q);
+bool ipch_queue_has_room(const struct ipch_queue *q, u32 size);
+
+#endif /* IPCH_MSG_H */
