@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* ipch_test.h - helpers shared by the ipchannel selftests */
+#ifndef IPCH_TEST_H
+#define IPCH_TEST_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/uio.h>
+#include <unistd.h>
+#include <linux/ipchannel.h>
+
+#define IPCH_DEV "/dev/ipchannel"
+
+/* Bytes the kernel must overwrite; anything still equal was not written. */
+#define PATTERN 0xa5
+
+/* Opens the device; -errno on failure. */
+static inline int dev_open(int flags)
+{
+	int fd = open(IPCH_DEV, O_RDWR | O_CLOEXEC | flags);
+
+	return fd < 0 ? -errno : fd;
+}
+
+static inline bool have_device(void)
+{
+	return access(IPCH_DEV, R_OK | W_OK) == 0;
+}
+
+/* Joins @fd to @name; returns the peer id or -errno. */
+static inline int join_mode(int fd, const char *name, uint32_t flags,
+			    uint32_t mode)
+{
+	struct ipchannel_join j;
+	int ret;
+
+	memset(&j, 0, sizeof(j));
+	snprintf(j.name, sizeof(j.name), "%s", name);
+	j.flags = flags;
+	j.mode = mode;
+	j.peer_id = 0xdeadbeef;
+	ret = ioctl(fd, IPCHANNEL_IOC_JOIN, &j);
+	if (ret < 0)
+		return -errno;
+	if ((int)j.peer_id != ret)
+		return -EPROTO;
+	return ret;
+}
+
+static inline int join(int fd, const char *name)
+{
+	return join_mode(fd, name, IPCHANNEL_JOIN_CREATE, 0);
+}
+
+/* Opens a file and joins it, creating the channel; exits on failure. */
+static inline int peer_open(const char *name, int oflags)
+{
+	int fd = dev_open(oflags);
+
+	if (fd < 0 || join(fd, name) < 0) {
+		fprintf(stderr, "peer_open %s: %s\n", name, strerror(errno));
+		exit(1);
+	}
+	return fd;
+}
+
+/*
+ * Builds one send record into @buf (at least 16 + 63 + len + 7 bytes);
+ * returns its padded length.
+ */
+static inline size_t rec_build(void *buf, uint32_t target, uint32_t flags,
+			       const char *event, const void *data,
+			       uint32_t len)
+{
+	struct ipchannel_send *s = buf;
+	size_t elen = event ? strlen(event) : 0;
+	size_t total = IPCHANNEL_ALIGN(sizeof(*s) + elen + len);
+
+	memset(buf, 0, total);
+	s->target = target;
+	s->flags = flags;
+	s->len = len;
+	s->event_len = elen;
+	memcpy((char *)buf + sizeof(*s), event ? event : "", elen);
+	memcpy((char *)buf + sizeof(*s) + elen, data, len);
+	return total;
+}
+
+/* Sends one record; returns write()'s result or -errno. */
+static inline ssize_t send_ev(int fd, uint32_t target, uint32_t flags,
+			      const char *event, const void *data,
+			      uint32_t len)
+{
+	size_t total = IPCHANNEL_ALIGN(sizeof(struct ipchannel_send) +
+				       (event ? strlen(event) : 0) + len);
+	char *buf = malloc(total);
+	ssize_t ret;
+
+	rec_build(buf, target, flags, event, data, len);
+	ret = write(fd, buf, total);
+	if (ret < 0)
+		ret = -errno;
+	free(buf);
+	return ret;
+}
+
+static inline ssize_t send_str(int fd, uint32_t target, const char *s)
+{
+	return send_ev(fd, target, 0, NULL, s, strlen(s));
+}
+
+/* One received record, parsed out of a read() buffer. */
+struct rx {
+	struct ipchannel_recv hdr;
+	char event[IPCHANNEL_NAME_LEN];
+	char data[256];
+};
+
+/* Reads one record of up to 256 payload bytes; returns its size or -errno. */
+static inline ssize_t recv_one(int fd, struct rx *rx)
+{
+	char buf[512];
+	struct ipchannel_recv *h = (void *)buf;
+	ssize_t n;
+
+	memset(buf, PATTERN, sizeof(buf));
+	memset(rx, 0, sizeof(*rx));
+	n = read(fd, buf, sizeof(struct ipchannel_recv) + 64 + 256);
+	if (n < 0)
+		return -errno;
+	rx->hdr = *h;
+	if (h->event_len >= IPCHANNEL_NAME_LEN || h->len > 256 ||
+	    h->size != (size_t)n)
+		return -EPROTO;
+	memcpy(rx->event, buf + sizeof(*h), h->event_len);
+	memcpy(rx->data, buf + sizeof(*h) + h->event_len, h->len);
+	return n;
+}
+
+static inline int get_info(int fd, struct ipchannel_info *info)
+{
+	memset(info, PATTERN, sizeof(*info));
+	return ioctl(fd, IPCHANNEL_IOC_INFO, info) < 0 ? -errno : 0;
+}
+
+static inline int get_stats(struct ipchannel_stats *st)
+{
+	int fd = dev_open(0), ret;
+
+	if (fd < 0)
+		return fd;
+	ret = ioctl(fd, IPCHANNEL_IOC_STATS, st) < 0 ? -errno : 0;
+	close(fd);
+	return ret;
+}
+
+/* Spins until @fd's channel has @n blocked senders: proof, not a sleep. */
+static inline int wait_blocked(int fd, uint32_t n)
+{
+	struct ipchannel_info info;
+	long i;
+
+	for (i = 0; i < 100000000L; i++) {
+		if (get_info(fd, &info))
+			return -1;
+		if (info.blocked_senders == n)
+			return 0;
+		sched_yield();
+	}
+	return -1;
+}
+
+/* A unique channel name per test process. */
+static inline const char *chan_name(const char *tag)
+{
+	static char name[IPCHANNEL_NAME_LEN];
+
+	snprintf(name, sizeof(name), "t-%s-%d", tag, getpid());
+	return name;
+}
+
+#endif /* IPCH_TEST_H */
