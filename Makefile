@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-2.0
+# Makefile - build, test and install ipchannel: module, library, tests.
+#
+# Kbuild (not this file) describes the module to the kernel build system.
+# Run "make help" for the targets.
+
+SHELL := /bin/bash
+REPO := $(CURDIR)
+BUILD := $(REPO)/build
+
+KDIR ?= /lib/modules/$(shell uname -r)/build
+# Kernel for kmod, vm-test and vm-run: the first one the VM tests use.
+KVER ?= $(shell $(REPO)/tests/vm/kernels.sh | head -n 1)
+PREFIX ?= /usr/local
+DESTDIR ?=
+CMD ?= true
+# The demo: four worker processes of the example application.
+DEMO_KVER ?= $(shell $(REPO)/tests/vm/kernels.sh | sed -n 2p)
+DEMO_CMD ?= /opt/ipchannel/examples/workers 4
+
+CHECKPATCH := $(BUILD)/checkpatch/checkpatch.pl
+CHECKPATCH_FILES = $(wildcard module/*.c module/*.h module/uapi/linux/*.h)
+
+VERSION := 0.1.0
+DKMS_SRC := /usr/src/ipchannel-$(VERSION)
+
+all:
+	@if [ -e "$(KDIR)/Makefile" ]; then \
+		$(MAKE) module; \
+	else \
+		echo "note: no kernel build tree at $(KDIR);" \
+		     "skipping the module (try make kmod KVER=...)"; \
+	fi
+	@$(MAKE) --no-print-directory lib examples
+
+help:
+	@echo 'all         module for the running kernel (if its headers are'
+	@echo '            installed), library and examples'
+	@echo 'module      ipchannel.ko in place; KDIR=kernel build tree'
+	@echo 'kmod        ipchannel.ko in build/kmod/KVER/; fails on warnings'
+	@echo 'lib         userlib/ (libipchannel and the ipchannel tool)'
+	@echo 'examples    examples/'
+	@echo 'selftests   tests/selftests/*_test.c into build/selftests/'
+	@echo 'deps        install the Debian packages needed (scripts/deps.sh)'
+	@echo 'checkpatch  checkpatch.pl --strict on the module sources'
+	@echo 'vm-test     selftests in a QEMU guest running KVER'
+	@echo 'vm-run      CMD=... in a QEMU guest running KVER'
+	@echo 'vm-shell    interactive shell in a QEMU guest running KVER'
+	@echo 'check       deps, build, checkpatch, vm-test on every kernel'
+	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
+	@echo 'install     library, headers and pkg-config file into PREFIX'
+	@echo 'install-module / install-dkms   the module, for this machine'
+	@echo 'clean       remove everything built'
+
+# --- module ----------------------------------------------------------
+
+module:
+	$(MAKE) -C $(KDIR) M=$(REPO) modules
+
+kmod:
+	@test -n "$(KVER)" || { echo "no kernel to build for" >&2; exit 1; }
+	$(REPO)/scripts/kmod.sh "$(KVER)"
+
+# --- user space ------------------------------------------------------
+
+lib:
+	@if [ -f userlib/Makefile ]; then \
+		$(MAKE) -C userlib; \
+	else \
+		echo "note: userlib/Makefile does not exist yet"; \
+	fi
+
+examples: lib
+	@if [ -f examples/Makefile ]; then $(MAKE) -C examples; fi
+
+ksrc:
+	@$(REPO)/scripts/ksrc.sh $(BUILD)
+
+selftests: ksrc lib
+	$(MAKE) -C tests/selftests REPO=$(REPO)
+
+# --- checks ----------------------------------------------------------
+
+deps:
+	$(REPO)/scripts/deps.sh
+
+checkpatch: ksrc
+	@test -n "$(CHECKPATCH_FILES)" || { echo "nothing to check"; exit 0; }
+	@out=$$($(CHECKPATCH) --strict --no-tree --show-types \
+		-f $(CHECKPATCH_FILES) 2>&1); status=$$?; \
+	echo "$$out"; \
+	if [ $$status -ne 0 ] || \
+	   grep -qE '^(ERROR|WARNING|CHECK)' <<<"$$out"; then \
+		echo "checkpatch: not clean" >&2; exit 1; \
+	fi
+
+vm-test: kmod selftests examples
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --tests
+
+vm-run: kmod selftests examples
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --cmd '$(CMD)'
+
+vm-shell: kmod selftests examples
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --shell
+
+# Installing packages comes first: the rest needs them to be evaluated.
+check:
+	$(REPO)/scripts/deps.sh
+	$(REPO)/scripts/check.sh
+
+demo:
+	$(REPO)/scripts/deps.sh
+	$(MAKE) kmod selftests examples KVER="$(DEMO_KVER)"
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
+		--cmd '$(DEMO_CMD)'
+
+# --- install ---------------------------------------------------------
+
+install: lib
+	install -D -m 644 module/uapi/linux/ipchannel.h \
+		$(DESTDIR)$(PREFIX)/include/linux/ipchannel.h
+	@if [ -f userlib/Makefile ]; then \
+		$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); \
+	fi
+
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(REPO) modules_install
+	depmod -a
+
+# Register the sources with DKMS, which rebuilds on kernel updates.
+install-dkms:
+	rm -rf $(DKMS_SRC)
+	mkdir -p $(DKMS_SRC)
+	cp -a Kbuild Makefile dkms.conf module $(DKMS_SRC)/
+	dkms add -m ipchannel -v $(VERSION) || true
+	dkms build -m ipchannel -v $(VERSION)
+	dkms install -m ipchannel -v $(VERSION)
+
+# --- clean -----------------------------------------------------------
+
+# What "make module" leaves in the source tree.
+module-clean:
+	rm -f *.o *.ko *.mod *.mod.c .*.cmd Module.symvers modules.order
+	rm -f module/*.o module/.*.cmd .module-common.o
+
+clean: module-clean
+	rm -rf $(BUILD)
+	@if [ -f userlib/Makefile ]; then $(MAKE) -C userlib clean; fi
+	@if [ -f examples/Makefile ]; then $(MAKE) -C examples clean; fi
+
+.PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
+	vm-test vm-run vm-shell check demo install install-module \
+	install-dkms module-clean clean

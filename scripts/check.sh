@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# check.sh - build everything, run checkpatch and the VM tests on every kernel.
+#
+# Called by "make check" after scripts/deps.sh. Every step runs even when
+# an earlier one failed, so one run shows every problem; each failed step
+# counts as one failure in the final line, which sums the test results of
+# all kernels: "N passed, N failed, N skipped".
+set -euo pipefail
+
+repo=$(cd "$(dirname "$0")/.." && pwd)
+cd "$repo"
+make=(make --no-print-directory -j"${CHECK_JOBS:-2}")
+
+passed=0
+failed=0
+skipped=0
+problems=()
+
+# step NAME COMMAND...: run a step, remember it when it fails.
+step() {
+	local name=$1
+	shift
+
+	echo "=== $name"
+	if ! "$@"; then
+		problems+=("$name")
+		failed=$((failed + 1))
+		return 1
+	fi
+}
+
+start=$SECONDS
+kernels=$(tests/vm/kernels.sh)
+
+step "build library, examples and selftests" \
+	"${make[@]}" lib examples selftests || true
+step "checkpatch" "${make[@]}" checkpatch || true
+
+summaries=()
+for kver in $kernels; do
+	step "module for $kver" "${make[@]}" kmod KVER="$kver" || continue
+	rm -f "build/vm/$kver/summary"
+	vm_ok=1
+	step "VM tests on $kver" tests/vm/run.sh --no-build --kernel "$kver" \
+		--tests || vm_ok=0
+	[[ -f "build/vm/$kver/summary" ]] || continue
+	read -r p f s <"build/vm/$kver/summary"
+	summaries+=("$kver: $p passed, $f failed, $s skipped")
+	passed=$((passed + p))
+	skipped=$((skipped + s))
+	# The failed step is already one failure; count the tests instead.
+	if [[ $vm_ok -eq 0 && $f -gt 0 ]]; then
+		failed=$((failed - 1))
+	fi
+	failed=$((failed + f))
+done
+
+echo "=== summary (took $((SECONDS - start))s)"
+for line in "${summaries[@]}"; do
+	echo "$line"
+done
+for name in "${problems[@]}"; do
+	echo "FAILED: $name"
+done
+echo "$passed passed, $failed failed, $skipped skipped"
+[[ ${#problems[@]} -eq 0 && $failed -eq 0 ]]

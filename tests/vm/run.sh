@@ -1,0 +1,328 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# run.sh - boot a QEMU guest with ipchannel.ko and run the tests or a command.
+set -euo pipefail
+
+usage() {
+	cat <<'EOF'
+usage: tests/vm/run.sh [options]
+
+Boots /boot/vmlinuz-KVER under QEMU (software emulation) with an initramfs
+holding busybox, ipchannel.ko, the selftests, the examples and userlib,
+loads the module, runs something, unloads the module and checks the
+kernel log.
+
+  --kernel KVER       kernel version (default: first of tests/vm/kernels.sh)
+  --tests             run every selftest as root, then those listed in
+                      tests/selftests/unprivileged.list as uid 1000
+  --cmd 'COMMAND'     run a shell command as root instead
+  --shell             interactive shell on the terminal (quit: exit)
+  --icount            -icount shift=0: the guest clock counts instructions
+  --no-build          do not run make first
+  --timeout SECS      whole guest run limit (default 900, env VM_TIMEOUT)
+  --test-timeout SECS limit per test program (default 300, env TEST_TIMEOUT)
+  -v, --verbose       also print the guest's kernel log live
+  -h, --help          this text
+
+Without --tests, --cmd or --shell the guest only loads and unloads the
+module. Results go to build/vm/KVER/: output.log (what the guest printed),
+console.log (the kernel console), dmesg.log. Environment: KMOD overrides
+the path of ipchannel.ko, QEMU_CPU the -cpu model (default max).
+EOF
+}
+
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+kver=
+mode=cmd
+cmd=true
+icount=0
+build=1
+vm_timeout=${VM_TIMEOUT:-900}
+test_timeout=${TEST_TIMEOUT:-300}
+verbose=${VERBOSE:-0}
+
+while [[ $# -gt 0 ]]; do
+	case "$1" in
+	--kernel) kver=${2:?--kernel needs a version}; shift ;;
+	--tests) mode=tests ;;
+	--cmd) mode=cmd; cmd=${2?--cmd needs a command}; shift ;;
+	--shell) mode=shell ;;
+	--icount) icount=1 ;;
+	--no-build) build=0 ;;
+	--timeout) vm_timeout=${2:?}; shift ;;
+	--test-timeout) test_timeout=${2:?}; shift ;;
+	-v|--verbose) verbose=1 ;;
+	-h|--help) usage; exit 0 ;;
+	*) echo "run.sh: unknown argument '$1'" >&2; usage >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [[ -z "$kver" ]]; then
+	kver=$("$repo/tests/vm/kernels.sh" | head -n 1)
+fi
+image=/boot/vmlinuz-$kver
+if [[ ! -r "$image" ]]; then
+	echo "run.sh: cannot read $image" >&2
+	exit 1
+fi
+
+if [[ $build -eq 1 ]]; then
+	make -C "$repo" --no-print-directory kmod selftests examples \
+		KVER="$kver"
+fi
+
+ko=${KMOD:-$repo/build/kmod/$kver/ipchannel.ko}
+vmdir=$repo/build/vm/$kver
+root=$vmdir/root
+initrd=$vmdir/initramfs.cpio.gz
+if [[ ! -f "$ko" ]]; then
+	echo "run.sh: $ko is missing; run make kmod KVER=$kver" >&2
+	exit 1
+fi
+
+# --- initramfs -------------------------------------------------------
+
+# Is this file an ELF executable (not a shared library or object)?
+is_program() {
+	case "$1" in
+	*.so|*.so.*|*.o|*.ko|*.a) return 1 ;;
+	esac
+	[[ -f "$1" && -x "$1" && "$(head -c 4 "$1")" == $'\x7fELF' ]]
+}
+
+# Copy a file to the same path inside the image, following links.
+add_file() {
+	mkdir -p "$root$(dirname "$1")"
+	cp -L "$1" "$root$1"
+}
+
+# Copy the shared libraries and the loader that the given ELF files need.
+add_libs() {
+	local lib
+
+	LD_LIBRARY_PATH=$repo/userlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
+	ldd "$@" 2>/dev/null | awk '
+		/not found/ { print "MISSING " $1; next }
+		/=> \// { print $3; next }
+		/^[ \t]*\// { print $1 }' | sort -u |
+	while read -r lib; do
+		if [[ "$lib" == MISSING* ]]; then
+			echo "run.sh: library ${lib#MISSING } not found" >&2
+			return 1
+		fi
+		# libipchannel comes from the build, not from the host.
+		[[ "$lib" == "$repo"/* ]] && continue
+		[[ -e "$root$lib" ]] || add_file "$lib"
+	done
+}
+
+# Single-quote a string for the guest's shell.
+shquote() {
+	printf "'%s'" "${1//\'/\'\\\'\'}"
+}
+
+build_initramfs() {
+	local opt=$root/opt/ipchannel f applet programs=()
+
+	rm -rf "$root"
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,etc,proc,sys,dev,tmp,run}
+	mkdir -p "$root"/root "$opt"/{bin,lib,selftests,examples}
+
+	cp /bin/busybox "$root/bin/busybox"
+	for applet in $("$root/bin/busybox" --list-full); do
+		[[ -e "$root/$applet" ]] ||
+			ln -s /bin/busybox "$root/$applet"
+	done
+	# util-linux setpriv, not the busybox applet that lacks --reuid.
+	find "$root" -name setpriv -type l -delete
+	add_file /usr/bin/setpriv
+	programs+=("$root/usr/bin/setpriv")
+
+	cp "$repo/tests/vm/guest-init.sh" "$root/init"
+	chmod 755 "$root/init"
+	cp "$ko" "$opt/ipchannel.ko"
+
+	for f in "$repo"/build/selftests/*; do
+		is_program "$f" || continue
+		cp "$f" "$opt/selftests/"
+		programs+=("$f")
+	done
+	if [[ -f "$repo/tests/selftests/unprivileged.list" ]]; then
+		cp "$repo/tests/selftests/unprivileged.list" "$opt/"
+	fi
+	for f in "$repo"/examples/* "$repo"/build/examples/*; do
+		is_program "$f" || continue
+		cp "$f" "$opt/examples/"
+		programs+=("$f")
+	done
+	for f in "$repo"/userlib/* "$repo"/userlib/tools/*; do
+		is_program "$f" || continue
+		cp "$f" "$opt/bin/"
+		programs+=("$f")
+	done
+	for f in "$repo"/userlib/libipchannel.so*; do
+		[[ -e "$f" ]] && cp -a "$f" "$opt/lib/"
+	done
+	add_libs "${programs[@]}"
+
+	cat >"$root/etc/passwd" <<-'EOF'
+	root:x:0:0:root:/root:/bin/sh
+	ipch:x:1000:1000:ipchannel test user:/tmp:/bin/sh
+	EOF
+	cat >"$root/etc/group" <<-'EOF'
+	root:x:0:
+	ipch:x:1000:
+	EOF
+	{
+		echo "MODE=$mode"
+		echo "CMD=$(shquote "$cmd")"
+		echo "TEST_TIMEOUT=$test_timeout"
+	} >"$opt/run.conf"
+
+	# The kernel opens /dev/console for init before devtmpfs is mounted.
+	mknod -m 600 "$root/dev/console" c 5 1 2>/dev/null || true
+
+	(cd "$root" && find . | LC_ALL=C sort |
+	 cpio -o -H newc --owner=0:0 --quiet) | gzip -1 >"$initrd"
+}
+
+mkdir -p "$vmdir"
+build_initramfs
+
+# --- boot ------------------------------------------------------------
+
+output=$vmdir/output.log
+console=$vmdir/console.log
+dmesg_log=$vmdir/dmesg.log
+rm -f "$output" "$console" "$dmesg_log" "$vmdir/summary"
+
+append="console=ttyS0 loglevel=7 panic=-1 mitigations=off"
+append+=" hung_task_timeout_secs=60 rdinit=/init"
+qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu "${QEMU_CPU:-max}"
+      -smp 2 -m 1024 -nodefaults -display none -no-reboot
+      -kernel "$image" -initrd "$initrd" -append "$append"
+      -serial "file:$console")
+if [[ $mode == shell ]]; then
+	qemu+=(-serial mon:stdio)
+else
+	qemu+=(-monitor none -serial stdio)
+fi
+if [[ $icount -eq 1 ]]; then
+	qemu+=(-icount shift=0)
+fi
+
+# Show the guest's output live, with the kernel log folded away.
+show() {
+	awk -v verbose="$verbose" '
+		{ sub(/\r+$/, "") }
+		/^@@IPCH-RUN / { print "# ---- " $3 " as " $2 " ----"; fflush(); next }
+		/^@@IPCH-STATUS / {
+			print "# ---- " $3 " as " $2 ": exit status " $4 " ----"
+			fflush(); next
+		}
+		/^@@IPCH-DMESG-BEGIN/ { dmesg = 1; next }
+		/^@@IPCH-DMESG-END/ { dmesg = 0; next }
+		/^@@IPCH-EXIT/ { next }
+		!dmesg || verbose { print; fflush() }'
+}
+
+echo "run.sh: booting $kver (log: ${console#$repo/})"
+exec 9>/tmp/ipchannel-vm.lock
+if ! flock -n 9; then
+	echo "run.sh: waiting for another VM to finish"
+	flock 9
+fi
+start=$SECONDS
+set +e
+if [[ $mode == shell ]]; then
+	timeout --foreground -k 10 "$vm_timeout" "${qemu[@]}"
+	qemu_status=$?
+else
+	timeout -k 10 "$vm_timeout" "${qemu[@]}" </dev/null |
+		tee "$output" | show
+	qemu_status=${PIPESTATUS[0]}
+fi
+set -e
+exec 9>&-
+elapsed=$((SECONDS - start))
+
+if [[ $mode == shell ]]; then
+	exit "$qemu_status"
+fi
+
+# --- verdict ---------------------------------------------------------
+
+failed=0
+fail() {
+	echo "run.sh: $kver: $*" >&2
+	failed=1
+}
+
+report=$(awk -f "$repo/tests/vm/report.awk" "$output")
+read -r _ dmesg_begin dmesg_end exit_seen exit_value \
+	< <(grep '^markers ' <<<"$report")
+read -r _ passed nfailed skipped < <(grep '^totals ' <<<"$report")
+
+if [[ $qemu_status -eq 124 || $qemu_status -eq 137 ]]; then
+	fail "guest timed out after ${vm_timeout}s"
+elif [[ $qemu_status -ne 0 ]]; then
+	fail "qemu exited with status $qemu_status"
+fi
+if [[ $dmesg_begin -eq 1 && $dmesg_end -eq 1 && $exit_seen -eq 1 ]]; then
+	echo "ok - guest finished"
+	passed=$((passed + 1))
+else
+	echo "not ok - guest finished # markers missing: crash or hang?"
+	nfailed=$((nfailed + 1))
+	fail "guest did not finish; last kernel messages:"
+	tail -n 40 "$console" 2>/dev/null | tr -d '\r' >&2
+fi
+if [[ $exit_seen -eq 1 && "$exit_value" != 0 ]]; then
+	fail "guest reported failures (exit marker $exit_value)"
+fi
+
+# Kernel log: the dump between the markers, else the console capture.
+if [[ $dmesg_end -eq 1 ]]; then
+	tr -d '\r' <"$output" | sed -n '/^@@IPCH-DMESG-BEGIN/,/^@@IPCH-DMESG-END/p' |
+		sed '1d;$d' >"$dmesg_log"
+else
+	tr -d '\r' <"$console" >"$dmesg_log" 2>/dev/null || true
+fi
+bad='BUG:|WARNING:|Oops|general protection|Call Trace|KASAN|UBSAN'
+bad+='|kmemleak:.*suspected|unreferenced object'
+bad+='|possible circular locking|possible recursive locking|INFO: task'
+bad+='|refcount_t|list_add corruption|list_del corruption'
+bad+='|RCU stall|rcu: INFO:.*stall|detected stalls'
+if grep -qE "$bad" "$dmesg_log"; then
+	echo "not ok - guest kernel log is clean"
+	nfailed=$((nfailed + 1))
+	fail "kernel log has errors (${dmesg_log#$repo/}):"
+	line=$(grep -nE "$bad" "$dmesg_log" | head -n 1 | cut -d: -f1)
+	sed -n "$((line > 5 ? line - 5 : 1)),$((line + 60))p" "$dmesg_log" >&2
+	grep -E "$bad" "$dmesg_log" | sed 's/^/  match: /' | head -n 20 >&2
+else
+	echo "ok - guest kernel log is clean"
+	passed=$((passed + 1))
+fi
+
+echo "# results by program:"
+grep '^run ' <<<"$report" | while read -r _ user name p f s status; do
+	printf '#   %-5s %-28s %3d passed, %d failed, %d skipped' \
+		"$user" "$name" "$p" "$f" "$s"
+	printf ' (exit status %s)\n' "$status"
+	if [[ "$status" != 0 && "$status" != 4 ]]; then
+		echo "run.sh: $kver: $name as $user exited with status $status" >&2
+	fi
+done
+if grep -q '^run ' <<<"$report" &&
+   grep '^run ' <<<"$report" | awk '$5 > 0 || ($7 != 0 && $7 != 4)' |
+   grep -q .; then
+	failed=1
+fi
+[[ $nfailed -gt 0 ]] && failed=1
+
+echo "$passed $nfailed $skipped" >"$vmdir/summary"
+echo "# guest ran for ${elapsed}s"
+echo "$kver: $passed passed, $nfailed failed, $skipped skipped"
+exit "$failed"
