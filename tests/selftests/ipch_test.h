@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/uio.h>
 #include <unistd.h>
 #include <linux/ipchannel.h>
@@ -20,6 +21,15 @@
 
 /* Bytes the kernel must overwrite; anything still equal was not written. */
 #define PATTERN 0xa5
+
+/* A page that user space cannot read or write: for EFAULT tests. */
+static inline void *bad_mem(void)
+{
+	void *p = mmap(NULL, 4096, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS,
+		       -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
 
 /* Opens the device; -errno on failure. */
 static inline int dev_open(int flags)

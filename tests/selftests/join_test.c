@@ -205,10 +205,10 @@ TEST(bad_pointer_is_efault)
 	int fd = dev_open(0);
 
 	NEED_DEVICE();
-	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_JOIN, (void *)8));
+	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_JOIN, bad_mem()));
 	ASSERT_EQ(EFAULT, errno);
 	ASSERT_EQ(1, join(fd, chan_name("efault")));
-	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_INFO, (void *)8));
+	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_INFO, bad_mem()));
 	ASSERT_EQ(EFAULT, errno);
 	close(fd);
 }
