@@ -1,0 +1,184 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * dispatch.c - handlers per event name, and the loop that calls them
+ */
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+/* Handler name of plain messages, as in the Node.js ipchannel. */
+#define MESSAGE_EVENT	"message"
+
+static struct ipch_handler *find(struct ipch *ipc, const char *event)
+{
+	unsigned int i;
+
+	for (i = 0; i < ipc->nr_handlers; i++)
+		if (!strcmp(ipc->handlers[i].event, event))
+			return &ipc->handlers[i];
+	return NULL;
+}
+
+static struct ipch_handler *add(struct ipch *ipc, const char *event)
+{
+	struct ipch_handler *h;
+	unsigned int max;
+
+	if (ipc->nr_handlers == ipc->max_handlers) {
+		max = ipc->max_handlers ? ipc->max_handlers * 2 : 8;
+		h = realloc(ipc->handlers, max * sizeof(*h));
+		if (!h)
+			return NULL;
+		ipc->handlers = h;
+		ipc->max_handlers = max;
+	}
+	h = &ipc->handlers[ipc->nr_handlers++];
+	strcpy(h->event, event);
+	return h;
+}
+
+IPCH_EXPORT int ipch_on(struct ipch *ipc, const char *event,
+			ipch_handler_fn fn, void *arg)
+{
+	struct ipch_handler *h;
+	int err;
+
+	if (!ipc || !fn)
+		return -EINVAL;
+	if (!event) {
+		ipc->fallback = fn;
+		ipc->fallback_arg = arg;
+		return 0;
+	}
+	err = ipch_name_check(event, false);
+	if (err)
+		return err;
+
+	h = find(ipc, event);
+	if (!h)
+		h = add(ipc, event);
+	if (!h)
+		return -ENOMEM;
+	h->fn = fn;
+	h->arg = arg;
+	return 0;
+}
+
+IPCH_EXPORT int ipch_off(struct ipch *ipc, const char *event)
+{
+	struct ipch_handler *h;
+	int err;
+
+	if (!ipc)
+		return -EINVAL;
+	if (!event) {
+		if (!ipc->fallback)
+			return -ENOENT;
+		ipc->fallback = NULL;
+		ipc->fallback_arg = NULL;
+		return 0;
+	}
+	err = ipch_name_check(event, false);
+	if (err)
+		return err;
+
+	h = find(ipc, event);
+	if (!h)
+		return -ENOENT;
+	*h = ipc->handlers[--ipc->nr_handlers];
+	return 0;
+}
+
+/*
+ * Call the handler of one record. Records of the kernel name a lock, not
+ * an event, so they never go to a named handler. The handler and its
+ * argument are fetched before the call because the handler may change the
+ * table.
+ */
+static void handle(struct ipch *ipc, const struct ipch_msg *msg)
+{
+	const struct ipch_handler *h = NULL;
+	ipch_handler_fn fn = ipc->fallback;
+	void *arg = ipc->fallback_arg;
+
+	if (msg->sender != IPCHANNEL_PEER_KERNEL &&
+	    !(msg->flags & IPCHANNEL_RECV_SYSTEM))
+		h = find(ipc, msg->event[0] ? msg->event : MESSAGE_EVENT);
+	if (h) {
+		fn = h->fn;
+		arg = h->arg;
+	}
+	if (fn)
+		fn(ipc, msg, arg);
+}
+
+/*
+ * Handle the buffered records, then read and handle as many bytes as were
+ * queued when we started. Stopping there keeps a flood of new records
+ * from holding the caller's event loop forever; the buffer is always
+ * emptied, so that whatever remains is in the kernel and keeps the file
+ * readable.
+ */
+static int drain(struct ipch *ipc)
+{
+	ssize_t budget = ipc->io->pending(ipc->fd);
+	struct ipch_msg msg;
+	int n = 0, ret;
+
+	if (budget < 0)
+		budget = SSIZE_MAX;	/* unknown: read until EAGAIN */
+	for (;;) {
+		while ((ret = ipch_buf_take(ipc, &msg)) > 0) {
+			handle(ipc, &msg);
+			n++;
+		}
+		if (ret < 0)
+			return ret;
+		if (budget <= 0)
+			return n;
+
+		ret = ipch_buf_refill(ipc);
+		if (ret == -EAGAIN)
+			return n;
+		if (ret < 0)
+			return n ? n : ret;
+		budget -= (ssize_t)ipc->fill;
+	}
+}
+
+IPCH_EXPORT int ipch_dispatch(struct ipch *ipc)
+{
+	int ret;
+
+	if (!ipc)
+		return -EINVAL;
+	if (ipc->dispatching)
+		return -EBUSY;
+
+	ipc->dispatching = true;
+	ret = drain(ipc);
+	ipc->dispatching = false;
+	return ret;
+}
+
+IPCH_EXPORT int ipch_run(struct ipch *ipc, int timeout_ms)
+{
+	int ret;
+
+	if (!ipc)
+		return -EINVAL;
+	if (ipc->dispatching)
+		return -EBUSY;
+
+	if (ipc->pos == ipc->fill) {
+		ret = ipch_wait(ipc, POLLIN, timeout_ms);
+		if (ret)
+			return ret == -EAGAIN ? 0 : ret;
+	}
+	return ipch_dispatch(ipc);
+}

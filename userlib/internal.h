@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * internal.h - the handle and the helpers shared by the library's files
+ *
+ * Nothing here is exported from the shared library. The host unit tests
+ * link the static library and use ipch_attach() to put a handle on any
+ * file descriptor (a pipe, a socket) with their own I/O functions.
+ */
+#ifndef IPCHANNEL_INTERNAL_H
+#define IPCHANNEL_INTERNAL_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+#include "ipchannel.h"
+
+#define IPCH_EXPORT	__attribute__((visibility("default")))
+
+#define IPCH_DEVICE	"/dev/ipchannel"
+
+/* Header sizes fixed by the UAPI; the record arithmetic relies on them. */
+#define IPCH_SEND_HDR	sizeof(struct ipchannel_send)
+#define IPCH_RECV_HDR	sizeof(struct ipchannel_recv)
+
+/* First size of the receive buffer; it grows to the largest record. */
+#define IPCH_RECV_BUF_MIN	16384
+/* Largest record the library takes: max_msg_size's top plus headers. */
+#define IPCH_RECV_BUF_MAX	(16777216 + 4096)
+
+/* Longest wait for room before a send tries again; see wait_room(). */
+#define IPCH_ROOM_WAIT_MS	20
+
+/*
+ * The system calls on the device, replaceable for tests. Each returns what
+ * the system call returns, or -errno instead of -1.
+ */
+struct ipch_io {
+	ssize_t (*read)(int fd, void *buf, size_t size);
+	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
+	int (*info)(int fd, struct ipchannel_info *info);
+	ssize_t (*pending)(int fd);	/* bytes queued (FIONREAD) */
+};
+
+struct ipch_handler {
+	char event[IPCHANNEL_NAME_LEN];
+	ipch_handler_fn fn;
+	void *arg;
+};
+
+/*
+ * The fields above "receive side" are set by ipch_open() and only read
+ * afterwards, which is what lets several threads send at once. The
+ * receive side belongs to the one thread that receives.
+ */
+struct ipch {
+	int fd;
+	uint32_t peer_id;
+	uint32_t flags;			/* IPCH_OPEN_* */
+	const struct ipch_io *io;
+
+	/* receive side: records buf[pos..fill) are read but not taken */
+	unsigned char *buf;
+	size_t size;			/* bytes allocated at buf */
+	size_t pos;
+	size_t fill;
+	bool dispatching;		/* a handler runs: no receiving */
+
+	struct ipch_handler *handlers;
+	unsigned int nr_handlers;
+	unsigned int max_handlers;
+	ipch_handler_fn fallback;
+	void *fallback_arg;
+};
+
+extern const struct ipch_io ipch_sys_io;
+
+/* open.c */
+int ipch_attach(struct ipch **out, int fd, uint32_t peer_id, uint32_t flags,
+		const struct ipch_io *io);
+void ipch_name_default(char *dst, const char *prog);
+
+/* record.c */
+int ipch_name_check(const char *name, bool channel);
+size_t ipch_record_pack(struct ipchannel_send *hdr, struct iovec *iov,
+			const struct ipch_out *m, bool pad);
+int ipch_out_check(const struct ipch_out *m);
+int ipch_record_next(const unsigned char *buf, size_t *pos, size_t fill,
+		     struct ipch_msg *msg);
+
+/* recv.c */
+int ipch_wait(struct ipch *ipc, short events, int timeout_ms);
+int ipch_buf_take(struct ipch *ipc, struct ipch_msg *msg);
+int ipch_buf_refill(struct ipch *ipc);
+
+#endif /* IPCHANNEL_INTERNAL_H */

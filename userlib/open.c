@@ -1,0 +1,191 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * open.c - opening, joining, closing and querying a handle
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static ssize_t sys_read(int fd, void *buf, size_t size)
+{
+	ssize_t ret = read(fd, buf, size);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static ssize_t sys_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	ssize_t ret = writev(fd, iov, iovcnt);
+
+	return ret < 0 ? -errno : ret;
+}
+
+static int sys_info(int fd, struct ipchannel_info *info)
+{
+	return ioctl(fd, IPCHANNEL_IOC_INFO, info) ? -errno : 0;
+}
+
+static ssize_t sys_pending(int fd)
+{
+	int bytes;
+
+	return ioctl(fd, FIONREAD, &bytes) ? -errno : bytes;
+}
+
+const struct ipch_io ipch_sys_io = {
+	.read = sys_read,
+	.writev = sys_writev,
+	.info = sys_info,
+	.pending = sys_pending,
+};
+
+/*
+ * ipch_name_default - make a valid channel name from a program name
+ * @dst: IPCHANNEL_NAME_LEN bytes
+ * @prog: the program name, may be NULL or empty
+ *
+ * Bytes the kernel refuses become '_' rather than failing the open: the
+ * caller asked for "my program's channel", and every copy of the program
+ * makes the same replacement.
+ */
+void ipch_name_default(char *dst, const char *prog)
+{
+	size_t i;
+
+	if (!prog || !*prog)
+		prog = "ipchannel";
+	for (i = 0; i < IPCHANNEL_NAME_MAX && prog[i]; i++) {
+		if (prog[i] < 0x21 || prog[i] > 0x7e || prog[i] == '/')
+			dst[i] = '_';
+		else
+			dst[i] = prog[i];
+	}
+	dst[i] = '\0';
+}
+
+static int check_options(const struct ipch_options *opts)
+{
+	const uint32_t known = IPCH_OPEN_NOCREATE | IPCH_OPEN_EXCL |
+			       IPCH_OPEN_NONBLOCK;
+	unsigned int i;
+
+	if (opts->flags & ~known)
+		return -EINVAL;
+	if ((opts->flags & IPCH_OPEN_NOCREATE) &&
+	    (opts->flags & IPCH_OPEN_EXCL))
+		return -EINVAL;
+	if (opts->mode & ~0777U)
+		return -EINVAL;
+	for (i = 0; i < sizeof(opts->reserved) / sizeof(opts->reserved[0]); i++)
+		if (opts->reserved[i])
+			return -EINVAL;
+	return 0;
+}
+
+static int join(int fd, const char *name, const struct ipch_options *opts,
+		uint32_t *peer_id)
+{
+	struct ipchannel_join join;
+
+	memset(&join, 0, sizeof(join));
+	strcpy(join.name, name);
+	if (!(opts->flags & IPCH_OPEN_NOCREATE))
+		join.flags |= IPCHANNEL_JOIN_CREATE;
+	if (opts->flags & IPCH_OPEN_EXCL)
+		join.flags |= IPCHANNEL_JOIN_EXCL;
+	join.mode = opts->mode;
+
+	if (ioctl(fd, IPCHANNEL_IOC_JOIN, &join))
+		return -errno;
+	*peer_id = join.peer_id;
+	return 0;
+}
+
+/* ipch_attach - make a handle on a joined file; for ipch_open and tests */
+int ipch_attach(struct ipch **out, int fd, uint32_t peer_id, uint32_t flags,
+		const struct ipch_io *io)
+{
+	struct ipch *ipc = calloc(1, sizeof(*ipc));
+
+	if (!ipc)
+		return -ENOMEM;
+	ipc->fd = fd;
+	ipc->peer_id = peer_id;
+	ipc->flags = flags;
+	ipc->io = io;
+	*out = ipc;
+	return 0;
+}
+
+IPCH_EXPORT int ipch_open(struct ipch **out, const char *channel,
+			  const struct ipch_options *opts)
+{
+	static const struct ipch_options defaults;
+	char name[IPCHANNEL_NAME_LEN];
+	uint32_t peer_id = 0;
+	int fd, err;
+
+	if (!out)
+		return -EINVAL;
+	if (!opts)
+		opts = &defaults;
+	err = check_options(opts);
+	if (err)
+		return err;
+	if (channel) {
+		err = ipch_name_check(channel, true);
+		if (err)
+			return err;
+		strcpy(name, channel);
+	} else {
+		ipch_name_default(name, program_invocation_short_name);
+	}
+
+	fd = open(opts->device ? opts->device : IPCH_DEVICE,
+		  O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	err = join(fd, name, opts, &peer_id);
+	if (err)
+		goto err_close;
+	err = ipch_attach(out, fd, peer_id, opts->flags, &ipch_sys_io);
+	if (err)
+		goto err_close;
+	return 0;
+
+err_close:
+	close(fd);
+	return err;
+}
+
+IPCH_EXPORT void ipch_close(struct ipch *ipc)
+{
+	if (!ipc)
+		return;
+	close(ipc->fd);
+	free(ipc->handlers);
+	free(ipc->buf);
+	free(ipc);
+}
+
+IPCH_EXPORT int ipch_peer_id(const struct ipch *ipc)
+{
+	return (int)ipc->peer_id;
+}
+
+IPCH_EXPORT int ipch_fd(const struct ipch *ipc)
+{
+	return ipc->fd;
+}
+
+IPCH_EXPORT int ipch_info(struct ipch *ipc, struct ipchannel_info *info)
+{
+	if (!ipc || !info)
+		return -EINVAL;
+	return ipc->io->info(ipc->fd, info);
+}

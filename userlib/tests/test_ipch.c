@@ -1,0 +1,854 @@
+// SPDX-License-Identifier: LGPL-2.1-or-later
+/*
+ * test_ipch.c - host unit tests of libipchannel, without the device
+ *
+ * Handles are put on pipes with ipch_attach(): send tests read back what
+ * the library wrote, receive tests write receive records for it to read.
+ * Where a pipe cannot act the device (EMSGSIZE, partial writes), a fake
+ * ipch_io stands in. Prints TAP; exits non-zero if a test fails.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../internal.h"
+#include "tap.h"
+
+#define PAD_BYTE	0xa5	/* fills padding, to prove it is skipped */
+
+/* ---- helpers ---- */
+
+struct rec {
+	uint64_t seq;
+	uint32_t sender;
+	uint32_t flags;
+	uint16_t type;
+	const char *event;
+	const char *data;
+	uint32_t len;
+};
+
+/* Lay out one receive record as the kernel would; returns its size. */
+static size_t put_rec(unsigned char *buf, const struct rec *r)
+{
+	struct ipchannel_recv hdr;
+	size_t evlen = r->event ? strlen(r->event) : 0;
+	size_t used = sizeof(hdr) + evlen + r->len;
+	size_t size = IPCHANNEL_ALIGN(used);
+
+	memset(&hdr, 0, sizeof(hdr));
+	hdr.seq = r->seq;
+	hdr.size = (uint32_t)size;
+	hdr.sender = r->sender;
+	hdr.flags = r->flags;
+	hdr.pid = 1000 + r->sender;
+	hdr.uid = 500;
+	hdr.len = r->len;
+	hdr.event_len = (uint16_t)evlen;
+	hdr.type = r->type;
+	memcpy(buf, &hdr, sizeof(hdr));
+	if (evlen)
+		memcpy(buf + sizeof(hdr), r->event, evlen);
+	if (r->len)
+		memcpy(buf + sizeof(hdr) + evlen, r->data, r->len);
+	memset(buf + used, PAD_BYTE, size - used);
+	return size;
+}
+
+/* Write receive records to @fd in one write(), as one read() gets them. */
+static void write_recs(int fd, const struct rec *r, int n)
+{
+	unsigned char buf[4096];
+	size_t len = 0;
+	int i;
+
+	for (i = 0; i < n; i++)
+		len += put_rec(buf + len, &r[i]);
+	if (write(fd, buf, len) != (ssize_t)len)
+		abort();
+}
+
+static void make_pipe(int p[2])
+{
+	if (pipe2(p, O_NONBLOCK | O_CLOEXEC))
+		abort();
+}
+
+/* A handle on the read end of a new pipe; p[1] is where records go. */
+static struct ipch *recv_handle(int p[2], const struct ipch_io *io)
+{
+	struct ipch *ipc;
+
+	make_pipe(p);
+	if (ipch_attach(&ipc, p[0], 1, 0, io ? io : &ipch_sys_io))
+		abort();
+	return ipc;
+}
+
+static int64_t ms_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- names ---- */
+
+static void test_names(void)
+{
+	char long_name[80];
+	char dst[IPCHANNEL_NAME_LEN];
+
+	memset(long_name, 'x', sizeof(long_name));
+	long_name[IPCHANNEL_NAME_MAX] = '\0';
+	is(ipch_name_check(long_name, true), 0, "name of 63 bytes is valid");
+	long_name[IPCHANNEL_NAME_MAX] = 'x';
+	long_name[IPCHANNEL_NAME_MAX + 1] = '\0';
+	is(ipch_name_check(long_name, true), -ENAMETOOLONG,
+	   "name of 64 bytes: ENAMETOOLONG");
+	is(ipch_name_check("", true), -EINVAL, "empty name: EINVAL");
+	is(ipch_name_check(NULL, false), -EINVAL, "NULL name: EINVAL");
+	is(ipch_name_check("a b", false), -EINVAL, "space in name: EINVAL");
+	is(ipch_name_check("a\x7f", false), -EINVAL, "DEL in name: EINVAL");
+	is(ipch_name_check("caf\xc3\xa9", false), -EINVAL,
+	   "non-ASCII name: EINVAL");
+	is(ipch_name_check("a/b", true), -EINVAL, "'/' in channel: EINVAL");
+	is(ipch_name_check("a/b", false), 0, "'/' in event is valid");
+	is(ipch_name_check("!~", true), 0, "0x21 and 0x7e are valid");
+
+	ipch_name_default(dst, "workers");
+	ok(!strcmp(dst, "workers"), "default name: program name as is");
+	ipch_name_default(dst, "my prog\xc3\xa9");
+	ok(!strcmp(dst, "my_prog__"), "default name: bad bytes become '_'");
+	ipch_name_default(dst, NULL);
+	ok(!strcmp(dst, "ipchannel"), "default name without program name");
+	memset(long_name, 'y', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	ipch_name_default(dst, long_name);
+	is(strlen(dst), IPCHANNEL_NAME_MAX, "default name cut to 63 bytes");
+	is(ipch_name_check(dst, true), 0, "default name is valid");
+}
+
+/* ---- ipch_open argument checks ---- */
+
+static int open_with(const char *name, uint32_t flags, uint32_t mode,
+		     uint32_t reserved)
+{
+	struct ipch_options opts = {
+		.flags = flags, .mode = mode,
+		.device = "/nonexistent/ipchannel",
+	};
+	struct ipch *ipc = (struct ipch *)&opts;	/* must stay as is */
+	int ret;
+
+	opts.reserved[3] = reserved;
+	ret = ipch_open(&ipc, name, &opts);
+	if (ipc != (struct ipch *)&opts)
+		ret = -9999;
+	return ret;
+}
+
+static void test_open_args(void)
+{
+	char long_name[IPCHANNEL_NAME_LEN + 1];
+	struct ipch_options opts = { .device = "/dev/null" };
+	struct ipch *ipc = NULL;
+
+	memset(long_name, 'c', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+
+	is(ipch_open(NULL, "x", NULL), -EINVAL, "open: NULL out: EINVAL");
+	is(open_with(long_name, 0, 0, 0), -ENAMETOOLONG,
+	   "open: long channel name: ENAMETOOLONG");
+	is(open_with("", 0, 0, 0), -EINVAL, "open: empty name: EINVAL");
+	is(open_with("a/b", 0, 0, 0), -EINVAL, "open: '/' in name: EINVAL");
+	is(open_with("x", 1U << 7, 0, 0), -EINVAL, "open: unknown flag: EINVAL");
+	is(open_with("x", IPCH_OPEN_NOCREATE | IPCH_OPEN_EXCL, 0, 0), -EINVAL,
+	   "open: NOCREATE with EXCL: EINVAL");
+	is(open_with("x", 0, 01000, 0), -EINVAL, "open: mode 01000: EINVAL");
+	is(open_with("x", 0, 0, 1), -EINVAL, "open: reserved field: EINVAL");
+	/* Valid arguments reach open(): the checks above did not. */
+	is(open_with("x", IPCH_OPEN_EXCL, 0640, 0), -ENOENT,
+	   "open: valid arguments reach the device path");
+	is(open_with(NULL, 0, 0, 0), -ENOENT,
+	   "open: NULL channel takes the program name");
+	is(ipch_open(&ipc, "x", &opts), -ENOTTY,
+	   "open: a file that is not the device fails the join");
+	ok(ipc == NULL, "open: failed open leaves out alone");
+}
+
+/* ---- sending ---- */
+
+/* Read what a send wrote into the pipe. */
+static size_t drain_pipe(int fd, unsigned char *buf, size_t size)
+{
+	ssize_t ret = read(fd, buf, size);
+
+	return ret < 0 ? 0 : (size_t)ret;
+}
+
+static struct ipchannel_send hdr_at(const unsigned char *buf, size_t off)
+{
+	struct ipchannel_send hdr;
+
+	memcpy(&hdr, buf + off, sizeof(hdr));
+	return hdr;
+}
+
+static void test_send_encoding(void)
+{
+	unsigned char buf[256];
+	struct ipchannel_send hdr;
+	struct ipch *ipc;
+	int p[2];
+	size_t n;
+
+	make_pipe(p);
+	if (ipch_attach(&ipc, p[1], 3, 0, &ipch_sys_io))
+		abort();
+
+	is(ipch_send(ipc, 2, "hello", 5), 0, "send: returns 0");
+	n = drain_pipe(p[0], buf, sizeof(buf));
+	is(n, 16 + 5, "send: one record, last padding left out");
+	hdr = hdr_at(buf, 0);
+	ok(hdr.target == 2 && hdr.flags == 0 && hdr.len == 5 &&
+	   hdr.event_len == 0 && hdr.reserved == 0, "send: header fields");
+	ok(!memcmp(buf + 16, "hello", 5), "send: payload follows header");
+
+	is(ipch_emit(ipc, IPCHANNEL_PEER_ALL, "custom-event", "xy", 2), 0,
+	   "emit: returns 0");
+	n = drain_pipe(p[0], buf, sizeof(buf));
+	hdr = hdr_at(buf, 0);
+	ok(n == 16 + 12 + 2 && hdr.target == IPCHANNEL_PEER_ALL &&
+	   hdr.event_len == 12 && hdr.len == 2, "emit: header fields");
+	ok(!memcmp(buf + 16, "custom-eventxy", 14), "emit: event then payload");
+
+	is(ipch_broadcast(ipc, NULL, NULL, 0, IPCH_NOSELF), 0,
+	   "broadcast: returns 0");
+	n = drain_pipe(p[0], buf, sizeof(buf));
+	hdr = hdr_at(buf, 0);
+	ok(n == 16 && hdr.target == IPCHANNEL_PEER_ALL &&
+	   hdr.flags == IPCHANNEL_SEND_NOSELF && hdr.len == 0,
+	   "broadcast: NOSELF maps to IPCHANNEL_SEND_NOSELF");
+
+	ipch_close(ipc);
+	close(p[0]);
+}
+
+static void test_sendv_encoding(void)
+{
+	const struct ipch_out m[3] = {
+		{ .to = 1, .data = "abc", .len = 3 },
+		{ .to = IPCHANNEL_PEER_ALL, .event = "ev", .data = "12345678",
+		  .len = 8 },
+		{ .to = 4, .event = "z" },
+	};
+	unsigned char buf[256];
+	struct ipch *ipc;
+	int p[2];
+	size_t n;
+
+	make_pipe(p);
+	if (ipch_attach(&ipc, p[1], 3, 0, &ipch_sys_io))
+		abort();
+	is(ipch_sendv(ipc, m, 3), 3, "sendv: three messages sent");
+	n = drain_pipe(p[0], buf, sizeof(buf));
+	is(n, 24 + 32 + 17, "sendv: padded records, last one unpadded");
+	is(hdr_at(buf, 0).len, 3, "sendv: first record");
+	ok(!memcmp(buf + 19, "\0\0\0\0\0", 5), "sendv: padding is zeros");
+	ok(hdr_at(buf, 24).event_len == 2 && !memcmp(buf + 40, "ev1234", 6),
+	   "sendv: second record at 8-byte boundary");
+	ok(hdr_at(buf, 56).target == 4 && hdr_at(buf, 56).len == 0 &&
+	   buf[72] == 'z', "sendv: third record, event without payload");
+	is(ipch_sendv(ipc, m, 0), 0, "sendv: zero messages");
+
+	ipch_close(ipc);
+	close(p[0]);
+}
+
+static void test_sendv_many(void)
+{
+	static struct ipch_out m[200];
+	unsigned char *buf = malloc(65536);
+	struct ipch *ipc;
+	size_t n, off = 0;
+	int p[2], i, in_order = 1;
+
+	/* 24-byte records need no padding, so write boundaries do not show */
+	for (i = 0; i < 200; i++) {
+		m[i].to = (uint32_t)i + 1;
+		m[i].data = "12345678";
+		m[i].len = 8;
+	}
+	make_pipe(p);
+	if (!buf || ipch_attach(&ipc, p[1], 3, 0, &ipch_sys_io))
+		abort();
+	is(ipch_sendv(ipc, m, 200), 200,
+	   "sendv: 200 messages, more than one writev");
+	n = drain_pipe(p[0], buf, 65536);
+	for (i = 0; i < 200 && off + 24 <= n; i++, off += 24)
+		in_order &= hdr_at(buf, off).target == (uint32_t)i + 1;
+	ok(i == 200 && in_order, "sendv: all 200 records in order");
+
+	ipch_close(ipc);
+	close(p[0]);
+	free(buf);
+}
+
+/* Fake device write: a script of results, one per writev(). */
+static ssize_t fake_results[4];
+static int fake_writes;
+
+static ssize_t fake_writev(int fd, const struct iovec *iov, int iovcnt)
+{
+	(void)fd;
+	(void)iov;
+	(void)iovcnt;
+	return fake_results[fake_writes++ & 3];
+}
+
+static const struct ipch_io fake_write_io = {
+	.read = NULL, .writev = fake_writev,
+};
+
+static struct ipch *fake_write_handle(int p[2], uint32_t flags)
+{
+	struct ipch *ipc;
+
+	make_pipe(p);	/* a writable fd for the library's poll() */
+	if (ipch_attach(&ipc, p[1], 3, flags, &fake_write_io))
+		abort();
+	fake_writes = 0;
+	return ipc;
+}
+
+static void test_send_checks(void)
+{
+	struct ipch_out bad[2] = {
+		{ .to = 2, .data = "a", .len = 1 },
+		{ .to = 2, .flags = IPCH_NOSELF },
+	};
+	char ev[IPCHANNEL_NAME_LEN + 1];
+	struct ipch *ipc;
+	int p[2];
+
+	memset(ev, 'e', sizeof(ev) - 1);
+	ev[sizeof(ev) - 1] = '\0';
+	ipc = fake_write_handle(p, 0);
+
+	is(ipch_send(ipc, 0, "a", 1), -EINVAL, "send to peer 0: EINVAL");
+	is(ipch_send(ipc, 2, NULL, 1), -EINVAL, "send NULL buffer: EINVAL");
+	is(ipch_send(NULL, 2, "a", 1), -EINVAL, "send NULL handle: EINVAL");
+	if (sizeof(size_t) > 4)
+		is(ipch_send(ipc, 2, "a", (size_t)UINT32_MAX + 1), -EMSGSIZE,
+		   "send 4 GiB: EMSGSIZE");
+	is(ipch_emit(ipc, 2, NULL, "a", 1), -EINVAL, "emit NULL event: EINVAL");
+	is(ipch_emit(ipc, 2, "", "a", 1), -EINVAL, "emit empty event: EINVAL");
+	is(ipch_emit(ipc, 2, "a b", "a", 1), -EINVAL,
+	   "emit event with space: EINVAL");
+	is(ipch_emit(ipc, 2, ev, "a", 1), -ENAMETOOLONG,
+	   "emit 64-byte event: ENAMETOOLONG");
+	is(ipch_broadcast(ipc, NULL, "a", 1, 2), -EINVAL,
+	   "broadcast unknown flag: EINVAL");
+	is(ipch_sendv(ipc, bad, 2), -EINVAL,
+	   "sendv NOSELF on unicast: EINVAL");
+	is(ipch_sendv(ipc, NULL, 1), -EINVAL, "sendv NULL array: EINVAL");
+	is(fake_writes, 0, "no system call for invalid arguments");
+
+	ipch_close(ipc);
+	close(p[0]);
+}
+
+static void test_send_partial(void)
+{
+	const struct ipch_out m[3] = {
+		{ .to = 2, .data = "abc", .len = 3 },	/* 19, padded 24 */
+		{ .to = 2, .data = "abc", .len = 3 },
+		{ .to = 2, .data = "abc", .len = 3 },
+	};
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = fake_write_handle(p, IPCH_OPEN_NONBLOCK);
+	fake_results[0] = 24;
+	fake_results[1] = -EAGAIN;
+	is(ipch_sendv(ipc, m, 3), 1, "sendv: partial write counts records");
+	is(fake_writes, 2, "sendv: NONBLOCK does not wait");
+	fake_writes = 0;
+	fake_results[0] = -EAGAIN;
+	is(ipch_send(ipc, 2, "a", 1), -EAGAIN, "send: NONBLOCK gives EAGAIN");
+	ipch_close(ipc);
+	close(p[0]);
+
+	ipc = fake_write_handle(p, 0);
+	fake_results[0] = 19;		/* padding of the first not counted */
+	fake_results[1] = -EAGAIN;
+	fake_results[2] = 24 + 19;	/* the rest, once there is room */
+	is(ipch_sendv(ipc, m, 3), 3, "sendv: blocking send waits and retries");
+	is(fake_writes, 3, "sendv: resumes after the sent record");
+
+	fake_writes = 0;
+	fake_results[0] = 24;
+	fake_results[1] = -ENXIO;
+	is(ipch_sendv(ipc, m, 3), 1, "sendv: error after a record: count");
+	fake_writes = 0;
+	fake_results[0] = -ENXIO;
+	is(ipch_sendv(ipc, m, 3), -ENXIO, "sendv: error on the first: errno");
+	fake_writes = 0;
+	fake_results[0] = 7;
+	is(ipch_send(ipc, 2, "a", 1), -EPROTO,
+	   "send: a write shorter than a record: EPROTO");
+	ipch_close(ipc);
+	close(p[0]);
+}
+
+/* ---- receiving ---- */
+
+static void test_record_next(void)
+{
+	const struct rec r = { .seq = 9, .sender = 2, .event = "ev",
+			       .data = "abc", .len = 3 };
+	unsigned char raw[128 + 1];
+	unsigned char *buf = raw + 1;	/* deliberately misaligned */
+	struct ipchannel_recv hdr;
+	struct ipch_msg msg;
+	size_t pos = 0, size;
+
+	size = put_rec(buf, &r);
+	is(ipch_record_next(buf, &pos, size, &msg), 1,
+	   "record: misaligned record parsed");
+	ok(msg.seq == 9 && msg.sender == 2 && msg.pid == 1002 &&
+	   msg.uid == 500 && !strcmp(msg.event, "ev") && msg.len == 3 &&
+	   !memcmp(msg.data, "abc", 3), "record: fields");
+	is(pos, size, "record: position moved past padding");
+	is(ipch_record_next(buf, &pos, size, &msg), 0, "record: end of buffer");
+
+	pos = 0;
+	is(ipch_record_next(buf, &pos, 40 + 2 + 3, &msg), 1,
+	   "record: missing padding after the last record accepted");
+	pos = 0;
+	is(ipch_record_next(buf, &pos, 30, &msg), -EPROTO,
+	   "record: truncated header: EPROTO");
+	pos = 0;
+	is(ipch_record_next(buf, &pos, 44, &msg), -EPROTO,
+	   "record: truncated payload: EPROTO");
+
+	memcpy(&hdr, buf, sizeof(hdr));
+	hdr.size = 40;
+	memcpy(buf, &hdr, sizeof(hdr));
+	pos = 0;
+	is(ipch_record_next(buf, &pos, size, &msg), -EPROTO,
+	   "record: size smaller than contents: EPROTO");
+	hdr.size = (uint32_t)size;
+	hdr.event_len = 64;
+	memcpy(buf, &hdr, sizeof(hdr));
+	pos = 0;
+	is(ipch_record_next(buf, &pos, 128, &msg), -EPROTO,
+	   "record: 64-byte event: EPROTO");
+}
+
+static void test_recv_fields(void)
+{
+	const struct rec r[3] = {
+		{ .seq = 1, .sender = 2, .data = "hello from 2", .len = 12 },
+		{ .seq = 2, .sender = 3, .flags = IPCHANNEL_RECV_BROADCAST,
+		  .event = "custom-event", .data = "x", .len = 1 },
+		{ .seq = 3, .flags = IPCHANNEL_RECV_SYSTEM,
+		  .type = IPCHANNEL_SYS_LOCK_GRANTED, .event = "lock" },
+	};
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	write_recs(p[1], r, 3);
+
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: first record");
+	ok(msg.seq == 1 && msg.sender == 2 && msg.flags == 0 &&
+	   msg.event[0] == '\0' && msg.len == 12 &&
+	   !memcmp(msg.data, "hello from 2", 12), "recv: plain message");
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: second record");
+	ok(msg.seq == 2 && msg.flags == IPCHANNEL_RECV_BROADCAST &&
+	   !strcmp(msg.event, "custom-event") && msg.len == 1 &&
+	   *(const char *)msg.data == 'x', "recv: event, NUL-terminated");
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: third record");
+	ok(msg.sender == 0 && msg.flags == IPCHANNEL_RECV_SYSTEM &&
+	   msg.type == IPCHANNEL_SYS_LOCK_GRANTED && msg.len == 0 &&
+	   !strcmp(msg.event, "lock"), "recv: system record");
+	is(ipch_recv(ipc, &msg, 0), -EAGAIN, "recv: empty, timeout 0: EAGAIN");
+	is(ipch_recv(ipc, NULL, 0), -EINVAL, "recv: NULL msg: EINVAL");
+
+	close(p[1]);
+	is(ipch_recv(ipc, &msg, 0), -EPROTO, "recv: end of file: EPROTO");
+	ipch_close(ipc);
+}
+
+static void test_recv_malformed(void)
+{
+	const struct rec good = { .seq = 5, .sender = 2, .data = "ok",
+				  .len = 2 };
+	unsigned char junk[48] = { 0 };
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	junk[8] = 8;	/* size 8: smaller than a header */
+	if (write(p[1], junk, sizeof(junk)) != sizeof(junk))
+		abort();
+	is(ipch_recv(ipc, &msg, 0), -EPROTO, "recv: malformed record: EPROTO");
+	write_recs(p[1], &good, 1);
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: next read works again");
+	is(msg.seq, 5, "recv: the record after the bad read");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_recv_timeout(void)
+{
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int64_t start;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	start = ms_now();
+	is(ipch_recv(ipc, &msg, 30), -EAGAIN, "recv: timeout: EAGAIN");
+	ok(ms_now() - start >= 29, "recv: waited for the timeout");
+	start = ms_now();
+	is(ipch_run(ipc, 30), 0, "run: timeout: 0 records");
+	ok(ms_now() - start >= 29, "run: waited for the timeout");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void *late_writer(void *arg)
+{
+	const struct rec r = { .seq = 77, .sender = 4, .data = "late",
+			       .len = 4 };
+	struct timespec ts = { .tv_nsec = 20 * 1000 * 1000 };
+
+	nanosleep(&ts, NULL);
+	write_recs(*(int *)arg, &r, 1);
+	return NULL;
+}
+
+static void test_recv_blocking(void)
+{
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	pthread_t thread;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	if (pthread_create(&thread, NULL, late_writer, &p[1]))
+		abort();
+	is(ipch_recv(ipc, &msg, -1), 0, "recv: blocking waits for a record");
+	is(msg.seq, 77, "recv: the record that came later");
+	pthread_join(thread, NULL);
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+/*
+ * Many records in batches of 1 to 7, one batch per packet of a seqpacket
+ * socket: each read() then gets whole records, as from the device.
+ */
+static void *flood_writer(void *arg)
+{
+	struct rec r[7];
+	char data[100];
+	int fd = *(int *)arg;
+	uint64_t seq = 1;
+	int i, n;
+
+	memset(data, 'd', sizeof(data));
+	fcntl(fd, F_SETFL, 0);	/* block when the socket is full */
+	while (seq <= 5000) {
+		n = (int)(seq % 7) + 1;
+		for (i = 0; i < n && seq <= 5000; i++, seq++) {
+			r[i] = (struct rec){ .seq = seq, .sender = 2,
+					     .data = data,
+					     .len = (uint32_t)(seq % 100) };
+		}
+		write_recs(fd, r, i);
+	}
+	return NULL;
+}
+
+static void test_recv_many(void)
+{
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	pthread_t thread;
+	uint64_t want = 1;
+	int sv[2];
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK, 0, sv) ||
+	    ipch_attach(&ipc, sv[0], 1, 0, &ipch_sys_io))
+		abort();
+	if (pthread_create(&thread, NULL, flood_writer, &sv[1]))
+		abort();
+	while (want <= 5000 && ipch_recv(ipc, &msg, 2000) == 0 &&
+	       msg.seq == want && msg.len == want % 100)
+		want++;
+	is(want, 5001, "recv: 5000 records in order across reads");
+	pthread_join(thread, NULL);
+	ipch_close(ipc);
+	close(sv[1]);
+}
+
+/* Fake device read: EMSGSIZE until the buffer fits the big record. */
+static unsigned char *big_rec;
+static size_t big_size;
+static int big_reads;
+
+static ssize_t big_read(int fd, void *buf, size_t size)
+{
+	(void)fd;
+	big_reads++;
+	if (!big_size)
+		return -EAGAIN;
+	if (size < big_size)
+		return -EMSGSIZE;
+	memcpy(buf, big_rec, big_size);
+	size = big_size;
+	big_size = 0;
+	return (ssize_t)size;
+}
+
+static int big_info(int fd, struct ipchannel_info *info)
+{
+	(void)fd;
+	memset(info, 0, sizeof(*info));
+	info->next_size = (uint32_t)big_size;
+	return 0;
+}
+
+static ssize_t big_pending(int fd)
+{
+	(void)fd;
+	return (ssize_t)big_size;
+}
+
+static const struct ipch_io big_io = {
+	.read = big_read, .info = big_info, .pending = big_pending,
+};
+
+static void test_recv_grow(void)
+{
+	static char payload[100000];
+	struct rec r = { .seq = 3, .sender = 2, .event = "big",
+			 .data = payload, .len = sizeof(payload) };
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int p[2];
+
+	memset(payload, 'p', sizeof(payload));
+	payload[sizeof(payload) - 1] = 'q';
+	big_rec = malloc(sizeof(payload) + 128);
+	if (!big_rec)
+		abort();
+
+	ipc = recv_handle(p, &big_io);
+	big_size = put_rec(big_rec, &r);
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: EMSGSIZE grows the buffer");
+	ok(msg.len == sizeof(payload) && !strcmp(msg.event, "big") &&
+	   ((const char *)msg.data)[sizeof(payload) - 1] == 'q',
+	   "recv: the large record is whole");
+	is(big_reads, 2, "recv: one failed read, one good one");
+
+	big_size = IPCH_RECV_BUF_MAX + 8;
+	is(ipch_recv(ipc, &msg, 0), -EMSGSIZE,
+	   "recv: record above the library's limit: EMSGSIZE");
+	big_size = 0;
+	ipch_close(ipc);
+	close(p[1]);
+	free(big_rec);
+}
+
+/* ---- dispatch ---- */
+
+struct calls {
+	int message, custom, fallback;
+	uint64_t last_seq;
+	struct ipch_msg last;
+};
+
+static void on_message(struct ipch *ipc, const struct ipch_msg *msg,
+		       void *arg)
+{
+	struct calls *c = arg;
+
+	(void)ipc;
+	c->message++;
+	c->last = *msg;
+}
+
+static void on_custom(struct ipch *ipc, const struct ipch_msg *msg,
+		      void *arg)
+{
+	struct calls *c = arg;
+
+	(void)ipc;
+	c->custom++;
+	c->last = *msg;
+}
+
+static void on_other(struct ipch *ipc, const struct ipch_msg *msg,
+		     void *arg)
+{
+	struct calls *c = arg;
+
+	(void)ipc;
+	c->fallback++;
+	c->last = *msg;
+}
+
+static void test_dispatch(void)
+{
+	const struct rec r[5] = {
+		{ .seq = 1, .sender = 2, .data = "m", .len = 1 },
+		{ .seq = 2, .sender = 3, .event = "custom-event" },
+		{ .seq = 3, .sender = 4, .event = "unknown" },
+		{ .seq = 4, .flags = IPCHANNEL_RECV_SYSTEM,
+		  .type = IPCHANNEL_SYS_LOCK_GRANTED, .event = "custom-event" },
+		{ .seq = 5, .sender = 2, .event = "message" },
+	};
+	struct calls c = { 0 };
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	is(ipch_on(ipc, "message", on_message, &c), 0, "on: message");
+	is(ipch_on(ipc, "custom-event", on_other, &c), 0, "on: custom-event");
+	is(ipch_on(ipc, "custom-event", on_custom, &c), 0, "on: replaces");
+	is(ipch_on(ipc, NULL, on_other, &c), 0, "on: fallback");
+	is(ipch_on(ipc, "bad name", on_other, &c), -EINVAL, "on: bad name");
+	is(ipch_on(ipc, "x", NULL, &c), -EINVAL, "on: NULL handler: EINVAL");
+
+	write_recs(p[1], r, 5);
+	is(ipch_dispatch(ipc), 5, "dispatch: five records");
+	is(c.message, 2, "dispatch: plain message and \"message\" event");
+	is(c.custom, 1, "dispatch: named event to its handler");
+	is(c.fallback, 2, "dispatch: unknown event and system record");
+	is(ipch_dispatch(ipc), 0, "dispatch: nothing queued: 0");
+
+	is(ipch_off(ipc, "custom-event"), 0, "off: custom-event");
+	is(ipch_off(ipc, "custom-event"), -ENOENT, "off: again: ENOENT");
+	is(ipch_off(ipc, NULL), 0, "off: fallback");
+	is(ipch_off(ipc, NULL), -ENOENT, "off: fallback again: ENOENT");
+	write_recs(p[1], &r[1], 1);
+	is(ipch_dispatch(ipc), 1, "dispatch: record without handler counted");
+	ok(c.custom == 1 && c.fallback == 2, "dispatch: and dropped");
+
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+/* A handler that tries what handlers may and may not do. */
+struct nested {
+	int recv, dispatch, run, on, off, calls;
+	int wfd;
+};
+
+static void on_nested(struct ipch *ipc, const struct ipch_msg *msg,
+		      void *arg)
+{
+	const struct rec later = { .seq = 99, .sender = 2, .data = "l",
+				   .len = 1 };
+	struct nested *t = arg;
+	struct ipch_msg m;
+	char name[16];
+	int i;
+
+	(void)msg;
+	if (t->calls++)
+		return;
+	t->recv = ipch_recv(ipc, &m, 0);
+	t->dispatch = ipch_dispatch(ipc);
+	t->run = ipch_run(ipc, 0);
+	for (i = 0; i < 40 && !t->on; i++) {	/* forces the table to grow */
+		snprintf(name, sizeof(name), "ev%d", i);
+		t->on = ipch_on(ipc, name, on_nested, t);
+	}
+	t->off = ipch_off(ipc, "message");
+	write_recs(t->wfd, &later, 1);	/* arrives during the dispatch */
+}
+
+static void test_dispatch_nested(void)
+{
+	const struct rec r[2] = {
+		{ .seq = 1, .sender = 2, .data = "a", .len = 1 },
+		{ .seq = 2, .sender = 2, .event = "ev0" },
+	};
+	struct nested t = { 0 };
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	t.wfd = p[1];
+	ipch_on(ipc, "message", on_nested, &t);
+	write_recs(p[1], r, 2);
+
+	is(ipch_dispatch(ipc), 2, "dispatch: stops at what was queued");
+	is(t.recv, -EBUSY, "handler: recv: EBUSY");
+	is(t.dispatch, -EBUSY, "handler: dispatch: EBUSY");
+	is(t.run, -EBUSY, "handler: run: EBUSY");
+	is(t.on, 0, "handler: on works, table grows");
+	is(t.off, 0, "handler: off of itself works");
+	is(t.calls, 2, "dispatch: handler added by a handler is called");
+	is(ipch_run(ipc, 0), 1, "run: takes the record that came later");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_run_buffered(void)
+{
+	const struct rec r[3] = {
+		{ .seq = 1, .sender = 2 }, { .seq = 2, .sender = 2 },
+		{ .seq = 3, .sender = 2 },
+	};
+	struct calls c = { 0 };
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = recv_handle(p, NULL);
+	ipch_on(ipc, "message", on_message, &c);
+	write_recs(p[1], r, 3);
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: one of three read at once");
+	is(ipch_run(ipc, 0), 2, "run: handles the buffered rest at once");
+	is(c.last.seq, 3, "run: in order");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+int main(void)
+{
+	test_names();
+	test_open_args();
+	test_send_encoding();
+	test_sendv_encoding();
+	test_sendv_many();
+	test_send_checks();
+	test_send_partial();
+	test_record_next();
+	test_recv_fields();
+	test_recv_malformed();
+	test_recv_timeout();
+	test_recv_blocking();
+	test_recv_many();
+	test_recv_grow();
+	test_dispatch();
+	test_dispatch_nested();
+	test_run_buffered();
+	return tap_done();
+}
