@@ -59,7 +59,7 @@ module:
 
 kmod:
 	@test -n "$(KVER)" || { echo "no kernel to build for" >&2; exit 1; }
-	$(REPO)/scripts/kmod.sh "$(KVER)"
+	+$(REPO)/scripts/kmod.sh "$(KVER)"
 
 # --- user space ------------------------------------------------------
 

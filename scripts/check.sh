@@ -35,6 +35,9 @@ kernels=$(tests/vm/kernels.sh)
 
 step "build library, examples and selftests" \
 	"${make[@]}" lib examples selftests || true
+if grep -q '^check:' userlib/Makefile 2>/dev/null; then
+	step "library unit tests" "${make[@]}" -C userlib check || true
+fi
 step "checkpatch" "${make[@]}" checkpatch || true
 
 summaries=()

@@ -47,9 +47,12 @@ if [[ $status -ne 0 ]]; then
 	echo "kmod.sh: build for $kver failed" >&2
 	exit "$status"
 fi
-if grep -qi 'warning:' "$log"; then
+# Compiler, linker and modpost warnings; not make's own notes.
+warnings=$(grep -i 'warning:' "$log" | grep -v '^make\(\[[0-9]*\]\)\?: ') ||
+	true
+if [[ -n "$warnings" ]]; then
 	echo "kmod.sh: build for $kver has warnings (see $log):" >&2
-	grep -i 'warning:' "$log" >&2
+	echo "$warnings" >&2
 	# Drop the objects so the next build compiles and warns again.
 	find "$out" \( -name '*.o' -o -name '*.ko' \) -delete
 	exit 1

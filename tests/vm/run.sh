@@ -59,12 +59,21 @@ while [[ $# -gt 0 ]]; do
 done
 
 if [[ -z "$kver" ]]; then
-	kver=$("$repo/tests/vm/kernels.sh" | head -n 1)
+	kernels=$("$repo/tests/vm/kernels.sh")
+	kver=${kernels%%$'\n'*}
 fi
 image=/boot/vmlinuz-$kver
 if [[ ! -r "$image" ]]; then
 	echo "run.sh: cannot read $image" >&2
 	exit 1
+fi
+
+# One guest at a time on this machine, and one run at a time in build/vm:
+# the lock is held from the build to the verdict.
+exec 9>/tmp/ipchannel-vm.lock
+if ! flock -n 9; then
+	echo "run.sh: waiting for another VM run to finish"
+	flock 9
 fi
 
 if [[ $build -eq 1 ]]; then
@@ -99,21 +108,23 @@ add_file() {
 
 # Copy the shared libraries and the loader that the given ELF files need.
 add_libs() {
-	local lib
+	local prog out lib
 
-	LD_LIBRARY_PATH=$repo/userlib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
-	ldd "$@" 2>/dev/null | awk '
-		/not found/ { print "MISSING " $1; next }
-		/=> \// { print $3; next }
-		/^[ \t]*\// { print $1 }' | sort -u |
-	while read -r lib; do
-		if [[ "$lib" == MISSING* ]]; then
-			echo "run.sh: library ${lib#MISSING } not found" >&2
-			return 1
-		fi
-		# libipchannel comes from the build, not from the host.
-		[[ "$lib" == "$repo"/* ]] && continue
-		[[ -e "$root$lib" ]] || add_file "$lib"
+	for prog in "$@"; do
+		# ldd fails on static programs; they need nothing.
+		out=$(LD_LIBRARY_PATH=$repo/userlib ldd "$prog" 2>&1) || continue
+		while read -r lib; do
+			if [[ "$lib" == MISSING* ]]; then
+				echo "run.sh: $prog needs ${lib#MISSING }," \
+				     "which is not found" >&2
+				exit 1
+			fi
+			# libipchannel comes from the build, not the host.
+			[[ "$lib" == "$repo"/* ]] && continue
+			[[ -e "$root$lib" ]] || add_file "$lib"
+		done < <(awk '/not found/ { print "MISSING " $1; next }
+			      /=> \// { print $3; next }
+			      /^[ \t]*\// { print $1 }' <<<"$out")
 	done
 }
 
@@ -143,8 +154,14 @@ build_initramfs() {
 	chmod 755 "$root/init"
 	cp "$ko" "$opt/ipchannel.ko"
 
-	for f in "$repo"/build/selftests/*; do
-		is_program "$f" || continue
+	# Only programs whose source still exists: no stale leftovers.
+	for f in "$repo"/tests/selftests/*_test.c; do
+		[[ -e "$f" ]] || continue
+		f=$repo/build/selftests/$(basename "$f" .c)
+		if ! is_program "$f"; then
+			unbuilt+=("$(basename "$f")")
+			continue
+		fi
 		cp "$f" "$opt/selftests/"
 		programs+=("$f")
 	done
@@ -188,6 +205,7 @@ build_initramfs() {
 }
 
 mkdir -p "$vmdir"
+unbuilt=()
 build_initramfs
 
 # --- boot ------------------------------------------------------------
@@ -228,11 +246,6 @@ show() {
 }
 
 echo "run.sh: booting $kver (log: ${console#$repo/})"
-exec 9>/tmp/ipchannel-vm.lock
-if ! flock -n 9; then
-	echo "run.sh: waiting for another VM to finish"
-	flock 9
-fi
 start=$SECONDS
 set +e
 if [[ $mode == shell ]]; then
@@ -244,7 +257,6 @@ else
 	qemu_status=${PIPESTATUS[0]}
 fi
 set -e
-exec 9>&-
 elapsed=$((SECONDS - start))
 
 if [[ $mode == shell ]]; then
@@ -259,6 +271,7 @@ fail() {
 	failed=1
 }
 
+touch "$output"
 report=$(awk -f "$repo/tests/vm/report.awk" "$output")
 read -r _ dmesg_begin dmesg_end exit_seen exit_value \
 	< <(grep '^markers ' <<<"$report")
@@ -281,6 +294,12 @@ fi
 if [[ $exit_seen -eq 1 && "$exit_value" != 0 ]]; then
 	fail "guest reported failures (exit marker $exit_value)"
 fi
+
+for name in "${unbuilt[@]}"; do
+	echo "not ok - $name was built"
+	nfailed=$((nfailed + 1))
+	fail "tests/selftests/$name.c has no program; did the build fail?"
+done
 
 # Kernel log: the dump between the markers, else the console capture.
 if [[ $dmesg_end -eq 1 ]]; then
@@ -306,20 +325,40 @@ else
 	passed=$((passed + 1))
 fi
 
+# describe STATUS: how a program ended, in words.
+describe() {
+	case "$1" in
+	0) echo "exit status 0" ;;
+	4) echo "exit status 4: skipped" ;;
+	none) echo "did not finish" ;;
+	124|143) echo "exit status $1: timed out" ;;
+	*) if [[ $1 -gt 128 ]]; then
+		echo "killed by signal $(($1 - 128))"
+	   else
+		echo "exit status $1"
+	   fi ;;
+	esac
+}
+
 echo "# results by program:"
-grep '^run ' <<<"$report" | while read -r _ user name p f s status; do
-	printf '#   %-5s %-28s %3d passed, %d failed, %d skipped' \
-		"$user" "$name" "$p" "$f" "$s"
-	printf ' (exit status %s)\n' "$status"
+while read -r _ user name p f s status; do
+	printf '#   %-5s %-28s %3d passed, %d failed, %d skipped (%s)\n' \
+		"$user" "$name" "$p" "$f" "$s" "$(describe "$status")"
 	if [[ "$status" != 0 && "$status" != 4 ]]; then
-		echo "run.sh: $kver: $name as $user exited with status $status" >&2
+		fail "$name as $user: $(describe "$status")"
 	fi
-done
-if grep -q '^run ' <<<"$report" &&
-   grep '^run ' <<<"$report" | awk '$5 > 0 || ($7 != 0 && $7 != 4)' |
-   grep -q .; then
-	failed=1
-fi
+done < <(grep '^run ' <<<"$report")
+# Per user: root runs everything, ipch (uid 1000) the unprivileged list.
+grep '^run ' <<<"$report" | awk '
+	$3 != "module" && $3 != "cmd" {
+		p[$2] += $4; f[$2] += $5; s[$2] += $6; seen[$2] = 1
+	}
+	END {
+		for (u in seen)
+			printf "# as %s%s: %d passed, %d failed, %d skipped\n",
+				u, u == "ipch" ? " (uid 1000)" : "",
+				p[u], f[u], s[u]
+	}' | sort
 [[ $nfailed -gt 0 ]] && failed=1
 
 echo "$passed $nfailed $skipped" >"$vmdir/summary"
