@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -133,27 +134,6 @@ struct rx {
 	char data[256];
 };
 
-/* Reads one record of up to 256 payload bytes; returns its size or -errno. */
-static inline ssize_t recv_one(int fd, struct rx *rx)
-{
-	char buf[512];
-	struct ipchannel_recv *h = (void *)buf;
-	ssize_t n;
-
-	memset(buf, PATTERN, sizeof(buf));
-	memset(rx, 0, sizeof(*rx));
-	n = read(fd, buf, sizeof(struct ipchannel_recv) + 64 + 256);
-	if (n < 0)
-		return -errno;
-	rx->hdr = *h;
-	if (h->event_len >= IPCHANNEL_NAME_LEN || h->len > 256 ||
-	    h->size != (size_t)n)
-		return -EPROTO;
-	memcpy(rx->event, buf + sizeof(*h), h->event_len);
-	memcpy(rx->data, buf + sizeof(*h) + h->event_len, h->len);
-	return n;
-}
-
 static inline int get_info(int fd, struct ipchannel_info *info)
 {
 	memset(info, PATTERN, sizeof(*info));
@@ -169,6 +149,46 @@ static inline int get_stats(struct ipchannel_stats *st)
 	ret = ioctl(fd, IPCHANNEL_IOC_STATS, st) < 0 ? -errno : 0;
 	close(fd);
 	return ret;
+}
+
+/*
+ * Reads exactly one record of up to 256 payload bytes: asks the kernel for
+ * the size of the next record so that read() cannot return more than one.
+ * Waits with poll() on a blocking file; returns the size or -errno.
+ */
+static inline ssize_t recv_one(int fd, struct rx *rx)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	struct ipchannel_info info;
+	char buf[512];
+	struct ipchannel_recv *h = (void *)buf;
+	size_t want = sizeof(buf);
+	ssize_t n;
+
+	memset(buf, PATTERN, sizeof(buf));
+	memset(rx, 0, sizeof(*rx));
+	while (get_info(fd, &info) == 0) {
+		if (info.next_size) {
+			want = info.next_size;
+			break;
+		}
+		if (fcntl(fd, F_GETFL) & O_NONBLOCK)
+			return -EAGAIN;
+		if (poll(&pfd, 1, -1) < 0)
+			return -errno;
+	}
+	if (want > sizeof(buf))
+		return -EPROTO;
+	n = read(fd, buf, want);
+	if (n < 0)
+		return -errno;
+	rx->hdr = *h;
+	if (h->event_len >= IPCHANNEL_NAME_LEN || h->len > 256 ||
+	    h->size != (size_t)n)
+		return -EPROTO;
+	memcpy(rx->event, buf + sizeof(*h), h->event_len);
+	memcpy(rx->data, buf + sizeof(*h) + h->event_len, h->len);
+	return n;
 }
 
 /* Spins until @fd's channel has @n blocked senders: proof, not a sleep. */
@@ -187,12 +207,13 @@ static inline int wait_blocked(int fd, uint32_t n)
 	return -1;
 }
 
-/* A unique channel name per test process. */
+/* A unique channel name per test process; the caller frees nothing. */
 static inline const char *chan_name(const char *tag)
 {
-	static char name[IPCHANNEL_NAME_LEN];
+	char *name;
 
-	snprintf(name, sizeof(name), "t-%s-%d", tag, getpid());
+	if (asprintf(&name, "t-%s-%d", tag, getpid()) < 0)
+		exit(1);
 	return name;
 }
 
