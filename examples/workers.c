@@ -32,7 +32,7 @@
 #define GOT_MSG_2	(1U << 0)	/* message from peer 2 */
 #define GOT_EVENT_3	(1U << 1)	/* custom-event from peer 3 */
 #define GOT_MSG_4	(1U << 2)	/* message from peer 4 to all */
-#define GOT_EVENT_4	(1U << 3)	/* custom-event from peer 4 to all */
+#define GOT_EVENT_4	(1U << 3)	/* custom-event, peer 4 to all */
 
 struct worker {
 	int index;		/* 1..N, in the order of fork() */
@@ -103,7 +103,8 @@ static void on_record(struct ipch *ipc, const struct ipch_msg *msg,
 		text[i] = c >= 0x20 && c < 0x7f ? c : '.';
 	}
 	text[i] = '\0';
-	say(STDOUT_FILENO, "worker %d (peer %d): %s from peer %u (pid %u%s): \"%s\"",
+	say(STDOUT_FILENO,
+	    "worker %d (peer %d): %s from peer %u (pid %u%s): \"%s\"",
 	    w->index, w->peer, msg->event[0] ? msg->event : "message",
 	    msg->sender, msg->pid,
 	    msg->flags & IPCHANNEL_RECV_BROADCAST ? ", to all" : "", text);

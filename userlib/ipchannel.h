@@ -69,9 +69,9 @@ extern "C" {
 struct ipch;
 
 /* struct ipch_options.flags */
-#define IPCH_OPEN_NOCREATE	(1U << 0)	/* fail with -ENOENT if missing */
-#define IPCH_OPEN_EXCL		(1U << 1)	/* create; -EEXIST if it exists */
-#define IPCH_OPEN_NONBLOCK	(1U << 2)	/* sends fail with -EAGAIN */
+#define IPCH_OPEN_NOCREATE	(1U << 0)	/* -ENOENT if missing */
+#define IPCH_OPEN_EXCL		(1U << 1)	/* new, else -EEXIST */
+#define IPCH_OPEN_NONBLOCK	(1U << 2)	/* sends give -EAGAIN */
 
 /*
  * Options of ipch_open(). Zero-initialise it ({ 0 } or designated
@@ -93,12 +93,12 @@ struct ipch_options {
  */
 struct ipch_msg {
 	uint64_t seq;		/* channel-wide sequence number */
-	uint32_t sender;	/* peer id; 0: the kernel (IPCHANNEL_RECV_SYSTEM) */
+	uint32_t sender;	/* peer id; 0: the kernel */
 	uint32_t flags;		/* IPCHANNEL_RECV_* */
-	uint32_t pid;		/* sender's pid, 0 if not in our pid namespace */
+	uint32_t pid;		/* 0 if not in our pid namespace */
 	uint32_t uid;		/* sender's effective uid */
-	uint32_t type;		/* IPCHANNEL_SYS_* of a system record, else 0 */
-	char event[IPCHANNEL_NAME_LEN];	/* "" for a plain message */
+	uint32_t type;		/* IPCHANNEL_SYS_* of system records */
+	char event[IPCHANNEL_NAME_LEN];	/* "": plain message */
 	const void *data;	/* payload */
 	size_t len;		/* payload bytes */
 };
@@ -109,7 +109,7 @@ struct ipch_msg {
 /* One message of ipch_sendv(). */
 struct ipch_out {
 	uint32_t to;		/* peer id or IPCHANNEL_PEER_ALL */
-	uint32_t flags;		/* IPCH_NOSELF (only with IPCHANNEL_PEER_ALL) */
+	uint32_t flags;		/* IPCH_NOSELF, only to all */
 	const char *event;	/* event name; NULL for a plain message */
 	const void *data;	/* payload, may be NULL if len is 0 */
 	size_t len;		/* payload bytes */

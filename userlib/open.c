@@ -27,14 +27,14 @@ static ssize_t sys_writev(int fd, const struct iovec *iov, int iovcnt)
 
 static int sys_info(int fd, struct ipchannel_info *info)
 {
-	return ioctl(fd, IPCHANNEL_IOC_INFO, info) ? -errno : 0;
+	return ioctl(fd, IPCHANNEL_IOC_INFO, info) < 0 ? -errno : 0;
 }
 
 static ssize_t sys_pending(int fd)
 {
 	int bytes;
 
-	return ioctl(fd, FIONREAD, &bytes) ? -errno : bytes;
+	return ioctl(fd, FIONREAD, &bytes) < 0 ? -errno : bytes;
 }
 
 const struct ipch_io ipch_sys_io = {
@@ -100,7 +100,8 @@ static int join(int fd, const char *name, const struct ipch_options *opts,
 		join.flags |= IPCHANNEL_JOIN_EXCL;
 	join.mode = opts->mode;
 
-	if (ioctl(fd, IPCHANNEL_IOC_JOIN, &join))
+	/* The join returns the peer id, so only a negative result fails. */
+	if (ioctl(fd, IPCHANNEL_IOC_JOIN, &join) < 0)
 		return -errno;
 	*peer_id = join.peer_id;
 	return 0;

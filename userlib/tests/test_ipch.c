@@ -169,7 +169,8 @@ static void test_open_args(void)
 	   "open: long channel name: ENAMETOOLONG");
 	is(open_with("", 0, 0, 0), -EINVAL, "open: empty name: EINVAL");
 	is(open_with("a/b", 0, 0, 0), -EINVAL, "open: '/' in name: EINVAL");
-	is(open_with("x", 1U << 7, 0, 0), -EINVAL, "open: unknown flag: EINVAL");
+	is(open_with("x", 1U << 7, 0, 0), -EINVAL,
+	   "open: unknown flag: EINVAL");
 	is(open_with("x", IPCH_OPEN_NOCREATE | IPCH_OPEN_EXCL, 0, 0), -EINVAL,
 	   "open: NOCREATE with EXCL: EINVAL");
 	is(open_with("x", 0, 01000, 0), -EINVAL, "open: mode 01000: EINVAL");
@@ -388,7 +389,7 @@ static void test_send_partial(void)
 	close(p[0]);
 
 	ipc = fake_write_handle(p, 0);
-	fake_results[0] = 19;		/* padding of the first not counted */
+	fake_results[0] = 19;		/* first record without padding */
 	fake_results[1] = -EAGAIN;
 	fake_results[2] = 24 + 19;	/* the rest, once there is room */
 	is(ipch_sendv(ipc, m, 3), 3, "sendv: blocking send waits and retries");
@@ -775,7 +776,8 @@ static void on_nested(struct ipch *ipc, const struct ipch_msg *msg,
 	t->recv = ipch_recv(ipc, &m, 0);
 	t->dispatch = ipch_dispatch(ipc);
 	t->run = ipch_run(ipc, 0);
-	for (i = 0; i < 40 && !t->on; i++) {	/* forces the table to grow */
+	/* 40 handlers: the table grows while its dispatch runs */
+	for (i = 0; i < 40 && !t->on; i++) {
 		snprintf(name, sizeof(name), "ev%d", i);
 		t->on = ipch_on(ipc, name, on_nested, t);
 	}
