@@ -10,6 +10,7 @@
 
 #include "channel.h"
 #include "ipch.h"
+#include "lock.h"
 
 /* The channels of one network namespace. */
 struct ipch_net {
@@ -77,6 +78,7 @@ struct ipch_peer *ipch_peer_alloc(void)
 		return NULL;
 
 	ipch_queue_init(&peer->queue);
+	INIT_LIST_HEAD(&peer->requests);
 	init_waitqueue_head(&peer->wq);
 	mutex_init(&peer->mutex);
 	return peer;
@@ -96,6 +98,7 @@ static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 	ch->mode = mode;
 	mutex_init(&ch->lock);
 	xa_init_flags(&ch->peers, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&ch->locks);
 	init_waitqueue_head(&ch->space_wq);
 	atomic64_inc(&ipch_count.channels);
 	return ch;
@@ -103,7 +106,7 @@ static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 
 static void channel_free(struct ipch_channel *ch)
 {
-	WARN_ON_ONCE(!xa_empty(&ch->peers));
+	WARN_ON_ONCE(!xa_empty(&ch->peers) || !list_empty(&ch->locks));
 	xa_destroy(&ch->peers);
 	mutex_destroy(&ch->lock);
 	kfree(ch);
@@ -250,6 +253,7 @@ static void channel_leave(struct ipch_peer *peer)
 	mutex_lock(&ch->lock);
 	xa_erase(&ch->peers, peer->id);
 	ch->nr_peers--;
+	ipch_lock_drop_peer(ch, peer);
 	ipch_queue_purge(&peer->queue);
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
@@ -308,6 +312,21 @@ static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
 		(*nr)++;
 	}
 	return 0;
+}
+
+/*
+ * Queues a record made by the kernel to @to. It takes the next sequence
+ * number like any message but is exempt from the queue limits: its number
+ * is bounded by the peer's lock requests, and it must not be lost.
+ */
+void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
+			      struct ipch_record *rec, struct ipch_msg *msg)
+{
+	lockdep_assert_held(&ch->lock);
+
+	msg->seq = ++ch->seq;
+	ipch_queue_push(&to->queue, rec, msg);
+	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
 }
 
 static void deliver_one(struct ipch_peer *to, struct list_head *recs,

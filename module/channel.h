@@ -37,6 +37,8 @@ struct ipch_channel {
 	u32 nr_peers;
 	u64 seq;			/* sequence number of the last message */
 	u32 nr_blocked;			/* senders waiting for room */
+	struct list_head locks;		/* held locks: struct ipch_lock */
+	u32 nr_locks;
 
 	/*
 	 * Bumped, under lock, whenever a queue shrinks or a peer leaves.
@@ -53,6 +55,8 @@ struct ipch_peer {
 	struct net *net;		/* reference held while joined */
 	u32 id;
 	struct ipch_queue queue;	/* under channel->lock */
+	struct list_head requests;	/* lock requests, under channel->lock */
+	u32 nr_requests;
 	wait_queue_head_t wq;		/* readers wait here */
 	struct mutex mutex;		/* serialises join and readers */
 };
@@ -69,6 +73,9 @@ int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 		      const char *name, u32 flags, umode_t mode);
 int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 		      struct ipch_msg *msg, bool nonblock);
+
+void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
+			      struct ipch_record *rec, struct ipch_msg *msg);
 
 struct ipch_msg *ipch_peer_peek(struct ipch_peer *peer);
 void ipch_peer_pop(struct ipch_peer *peer);

@@ -16,6 +16,7 @@
 
 #include "channel.h"
 #include "ipch.h"
+#include "lock.h"
 #include "msg.h"
 
 struct ipch_counters ipch_count;
@@ -23,6 +24,8 @@ struct ipch_counters ipch_count;
 unsigned int ipch_max_msg_size = 65536;
 unsigned int ipch_max_queue_records = 1024;
 unsigned int ipch_max_queue_bytes = 1 << 20;
+unsigned int ipch_max_locks = 1024;
+unsigned int ipch_max_lock_requests = 256;
 
 static int set_max_msg_size(const char *val, const struct kernel_param *kp)
 {
@@ -40,6 +43,11 @@ static int set_max_queue_bytes(const char *val, const struct kernel_param *kp)
 	return param_set_uint_minmax(val, kp, 64, 1 << 30);
 }
 
+static int set_lock_limit(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 1 << 16);
+}
+
 static const struct kernel_param_ops max_msg_size_ops = {
 	.set = set_max_msg_size,
 	.get = param_get_uint,
@@ -55,6 +63,11 @@ static const struct kernel_param_ops max_queue_bytes_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops lock_limit_ops = {
+	.set = set_lock_limit,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_msg_size, &max_msg_size_ops, &ipch_max_msg_size, 0644);
 MODULE_PARM_DESC(max_msg_size, "Largest message payload in bytes (65536)");
 module_param_cb(max_queue_records, &max_queue_records_ops,
@@ -64,6 +77,12 @@ module_param_cb(max_queue_bytes, &max_queue_bytes_ops,
 		&ipch_max_queue_bytes, 0644);
 MODULE_PARM_DESC(max_queue_bytes,
 		 "Bytes of records queued to one peer (1048576)");
+module_param_cb(max_locks, &lock_limit_ops, &ipch_max_locks, 0644);
+MODULE_PARM_DESC(max_locks, "Locks held at once in one channel (1024)");
+module_param_cb(max_lock_requests, &lock_limit_ops,
+		&ipch_max_lock_requests, 0644);
+MODULE_PARM_DESC(max_lock_requests,
+		 "Lock requests, held or queued, of one peer (256)");
 
 static int ipch_open(struct inode *inode, struct file *file)
 {
@@ -351,6 +370,69 @@ static long ioctl_stats(void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static int lock_copy_in(struct ipch_peer *peer, void __user *argp,
+			struct ipchannel_lock *args)
+{
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+	if (copy_from_user(args, argp, sizeof(*args)))
+		return -EFAULT;
+	if (args->reserved || !ipch_lock_name_valid(args->name))
+		return -EINVAL;
+	return 0;
+}
+
+static long ioctl_lock(struct ipch_peer *peer, void __user *argp)
+{
+	const u32 known = IPCHANNEL_LOCK_TRY | IPCHANNEL_LOCK_ASYNC;
+	struct ipchannel_lock args;
+	struct ipch_lock_args la;
+	int ret;
+
+	ret = lock_copy_in(peer, argp, &args);
+	if (ret)
+		return ret;
+	if (args.flags & ~known || args.flags == known)
+		return -EINVAL;
+	if ((args.flags & IPCHANNEL_LOCK_ASYNC) && args.deadline_ns)
+		return -EINVAL;
+
+	la.name = args.name;
+	la.cookie = args.cookie;
+	la.deadline_ns = args.deadline_ns;
+	la.flags = args.flags;
+	return ipch_lock_acquire(peer, &la);
+}
+
+static long ioctl_unlock(struct ipch_peer *peer, void __user *argp)
+{
+	struct ipchannel_lock args;
+	int ret;
+
+	ret = lock_copy_in(peer, argp, &args);
+	if (ret)
+		return ret;
+	if (args.flags || args.deadline_ns)
+		return -EINVAL;
+	return ipch_lock_release(peer, args.name, args.cookie);
+}
+
+static long ioctl_lock_info(struct ipch_peer *peer,
+			    struct ipchannel_lock_info __user *argp)
+{
+	struct ipchannel_lock_info info;
+
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+	if (copy_from_user(&info, argp, sizeof(info)))
+		return -EFAULT;
+	if (!ipch_lock_name_valid(info.name))
+		return -EINVAL;
+
+	ipch_lock_info(peer, &info);
+	return copy_to_user(argp, &info, sizeof(info)) ? -EFAULT : 0;
+}
+
 /* FIONREAD: bytes of all queued records, like inotify. */
 static long ioctl_nread(struct ipch_peer *peer, int __user *argp)
 {
@@ -373,6 +455,12 @@ static long ipch_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_info(peer, argp);
 	case IPCHANNEL_IOC_STATS:
 		return ioctl_stats(argp);
+	case IPCHANNEL_IOC_LOCK:
+		return ioctl_lock(peer, argp);
+	case IPCHANNEL_IOC_UNLOCK:
+		return ioctl_unlock(peer, argp);
+	case IPCHANNEL_IOC_LOCK_INFO:
+		return ioctl_lock_info(peer, argp);
 	case FIONREAD:
 		return ioctl_nread(peer, argp);
 	default:

@@ -28,5 +28,7 @@ extern struct ipch_counters ipch_count;
 extern unsigned int ipch_max_msg_size;
 extern unsigned int ipch_max_queue_records;
 extern unsigned int ipch_max_queue_bytes;
+extern unsigned int ipch_max_locks;
+extern unsigned int ipch_max_lock_requests;
 
 #endif /* IPCH_H */

@@ -15,6 +15,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/ipchannel.h>
 
@@ -205,6 +206,63 @@ static inline int wait_blocked(int fd, uint32_t n)
 		sched_yield();
 	}
 	return -1;
+}
+
+/* Lock ioctls; return 0 or -errno. */
+static inline int lock_call(int fd, unsigned long cmd, const char *name,
+			    uint64_t cookie, uint64_t deadline_ns,
+			    uint32_t flags)
+{
+	struct ipchannel_lock l;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.name, sizeof(l.name), "%s", name);
+	l.cookie = cookie;
+	l.deadline_ns = deadline_ns;
+	l.flags = flags;
+	return ioctl(fd, cmd, &l) < 0 ? -errno : 0;
+}
+
+static inline int lock(int fd, const char *name, uint64_t cookie)
+{
+	return lock_call(fd, IPCHANNEL_IOC_LOCK, name, cookie, 0, 0);
+}
+
+static inline int unlock(int fd, const char *name, uint64_t cookie)
+{
+	return lock_call(fd, IPCHANNEL_IOC_UNLOCK, name, cookie, 0, 0);
+}
+
+static inline int lock_info(int fd, const char *name,
+			    struct ipchannel_lock_info *li)
+{
+	memset(li, PATTERN, sizeof(*li));
+	snprintf(li->name, sizeof(li->name), "%s", name);
+	return ioctl(fd, IPCHANNEL_IOC_LOCK_INFO, li) < 0 ? -errno : 0;
+}
+
+/* Spins until lock @name has @n waiters: proof that they are queued. */
+static inline int wait_waiters(int fd, const char *name, uint32_t n)
+{
+	struct ipchannel_lock_info li;
+	long i;
+
+	for (i = 0; i < 100000000L; i++) {
+		if (lock_info(fd, name, &li))
+			return -1;
+		if (li.nr_waiters == n)
+			return 0;
+		sched_yield();
+	}
+	return -1;
+}
+
+static inline uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 /* A unique channel name per test process; the caller frees nothing. */
