@@ -78,11 +78,13 @@ void ipch_queue_init(struct ipch_queue *q)
 void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 		     struct ipch_msg *msg)
 {
+	u32 size = ipch_msg_size(msg->event_len, msg->len);
+
 	refcount_inc(&msg->ref);
 	rec->msg = msg;
 	list_add_tail(&rec->node, &q->records);
 	WRITE_ONCE(q->nr_records, q->nr_records + 1);
-	q->bytes += ipch_msg_size(msg->event_len, msg->len);
+	WRITE_ONCE(q->bytes, q->bytes + size);
 }
 
 struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
@@ -97,12 +99,14 @@ void ipch_queue_pop(struct ipch_queue *q)
 {
 	struct ipch_record *rec;
 	struct ipch_msg *msg;
+	u32 size;
 
 	rec = list_first_entry(&q->records, struct ipch_record, node);
 	msg = rec->msg;
+	size = ipch_msg_size(msg->event_len, msg->len);
 	list_del(&rec->node);
 	WRITE_ONCE(q->nr_records, q->nr_records - 1);
-	q->bytes -= ipch_msg_size(msg->event_len, msg->len);
+	WRITE_ONCE(q->bytes, q->bytes - size);
 	ipch_record_free(rec);
 	ipch_msg_put(msg);
 }
