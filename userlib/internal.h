@@ -85,6 +85,7 @@ int ipch_name_check(const char *name, bool channel);
 size_t ipch_record_pack(struct ipchannel_send *hdr, struct iovec *iov,
 			const struct ipch_out *m, bool pad);
 int ipch_out_check(const struct ipch_out *m);
+size_t ipch_record_len(const struct ipch_out *m);
 int ipch_record_next(const unsigned char *buf, size_t *pos, size_t fill,
 		     struct ipch_msg *msg);
 

@@ -22,11 +22,9 @@
  *	}
  *
  *	struct ipch *ipc;
- *	int err;
  *
- *	err = ipch_open(&ipc, "my-app", NULL);
- *	if (err)
- *		return err;
+ *	if (ipch_open(&ipc, "my-app", NULL))
+ *		return 1;
  *	ipch_on(ipc, "message", on_message, NULL);
  *	ipch_send(ipc, 2, "hello", 5);
  *	ipch_emit(ipc, IPCHANNEL_PEER_ALL, "custom-event", "hi", 2);

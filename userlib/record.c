@@ -65,6 +65,12 @@ int ipch_out_check(const struct ipch_out *m)
 	return 0;
 }
 
+/* ipch_record_len - bytes of the send record of @m, without padding */
+size_t ipch_record_len(const struct ipch_out *m)
+{
+	return IPCH_SEND_HDR + (m->event ? strlen(m->event) : 0) + m->len;
+}
+
 /*
  * ipch_record_pack - describe one checked message as a send record
  * @hdr: the header to fill; @iov[0] points at it
@@ -77,8 +83,8 @@ int ipch_out_check(const struct ipch_out *m)
 size_t ipch_record_pack(struct ipchannel_send *hdr, struct iovec *iov,
 			const struct ipch_out *m, bool pad)
 {
-	size_t evlen = m->event ? strlen(m->event) : 0;
-	size_t len = IPCH_SEND_HDR + evlen + m->len;
+	size_t len = ipch_record_len(m);
+	size_t evlen = len - IPCH_SEND_HDR - m->len;
 	size_t n = 0;
 
 	memset(hdr, 0, sizeof(*hdr));

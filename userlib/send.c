@@ -9,7 +9,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <poll.h>
-#include <string.h>
 
 #include "internal.h"
 
@@ -28,8 +27,7 @@ static unsigned int complete(const struct ipch_out *m, unsigned int n,
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		len = IPCH_SEND_HDR + (m[i].event ? strlen(m[i].event) : 0) +
-		      m[i].len;
+		len = ipch_record_len(&m[i]);
 		if (off + len > bytes)
 			break;
 		off += IPCHANNEL_ALIGN(len);
