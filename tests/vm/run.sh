@@ -19,15 +19,17 @@ kernel log.
   --shell             interactive shell on the terminal (quit: exit)
   --icount            -icount shift=0: the guest clock counts instructions
   --no-build          do not run make first
-  --timeout SECS      whole guest run limit (default 900, env VM_TIMEOUT)
+  --timeout SECS      whole guest run limit (default 600, env VM_TIMEOUT)
   --test-timeout SECS limit per test program (default 300, env TEST_TIMEOUT)
   -v, --verbose       also print the guest's kernel log live
   -h, --help          this text
 
 Without --tests, --cmd or --shell the guest only loads and unloads the
 module. Results go to build/vm/KVER/: output.log (what the guest printed),
-console.log (the kernel console), dmesg.log. Environment: KMOD overrides
-the path of ipchannel.ko, QEMU_CPU the -cpu model (default max).
+console.log (the kernel console), dmesg.log (the guest's kernel log) and
+summary. Environment: KMOD overrides the path of ipchannel.ko, QEMU_CPU
+the -cpu model (default max), VM_APPEND adds kernel arguments, VERBOSE=1
+is -v.
 EOF
 }
 
@@ -37,7 +39,7 @@ mode=cmd
 cmd=true
 icount=0
 build=1
-vm_timeout=${VM_TIMEOUT:-900}
+vm_timeout=${VM_TIMEOUT:-600}
 test_timeout=${TEST_TIMEOUT:-300}
 verbose=${VERBOSE:-0}
 
@@ -216,7 +218,7 @@ dmesg_log=$vmdir/dmesg.log
 rm -f "$output" "$console" "$dmesg_log" "$vmdir/summary"
 
 append="console=ttyS0 loglevel=7 panic=-1 mitigations=off"
-append+=" hung_task_timeout_secs=60 rdinit=/init"
+append+=" hung_task_timeout_secs=60 rdinit=/init ${VM_APPEND:-}"
 qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu "${QEMU_CPU:-max}"
       -smp 2 -m 1024 -nodefaults -display none -no-reboot
       -kernel "$image" -initrd "$initrd" -append "$append"
@@ -228,6 +230,12 @@ else
 fi
 if [[ $icount -eq 1 ]]; then
 	qemu+=(-icount shift=0)
+	# Seen with QEMU 7.2: under -icount, 6.1 hangs bringing up the second
+	# CPU (the AP spins in cpu_init, the boot CPU in schedule()).
+	if [[ $kver == 6.1.* ]]; then
+		echo "run.sh: warning: $kver is known to hang at SMP bring-up" \
+		     "with --icount; 6.12 works" >&2
+	fi
 fi
 
 # Show the guest's output live, with the kernel log folded away.
