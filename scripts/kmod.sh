@@ -27,17 +27,21 @@ if [[ ! -e "$kdir/Makefile" ]]; then
 	exit 1
 fi
 
-# Mirror the sources; cp -a keeps modification times, so make only
-# rebuilds what changed. Sources deleted upstream are deleted here too.
+# Mirror the sources only (not objects of an in-place build); cp -a keeps
+# modification times, so make only rebuilds what changed. Sources deleted
+# upstream are deleted here too.
+sources() {
+	(cd "$1" && find module \( -name '*.[ch]' -o -name Kbuild \
+	 -o -name Makefile \) -type f | LC_ALL=C sort)
+}
 mkdir -p "$out"
 if [[ -d "$out/module" ]]; then
-	(cd "$out" && find module -type f \( -name '*.[ch]' -o -name Kbuild \
-	 -o -name Makefile \)) | while read -r f; do
-		[[ -e "$src/$f" ]] || rm -f "$out/$f"
+	comm -23 <(sources "$out") <(sources "$src") | while read -r f; do
+		rm -f "$out/$f"
 	done
 fi
 cp -a "$src/Kbuild" "$out/"
-cp -a "$src/module" "$out/"
+(cd "$src" && sources . | xargs -r cp -a --parents -t "$out")
 
 log=$out/build.log
 status=0
