@@ -93,6 +93,8 @@ static int ipch_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 
 	file->private_data = peer;
+	/* RWF_NOWAIT makes one read or write non-blocking: see file_nonblock. */
+	file->f_mode |= FMODE_NOWAIT;
 	return stream_open(inode, file);
 }
 

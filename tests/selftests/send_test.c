@@ -415,6 +415,34 @@ TEST_F(trio, nonblocking_read_of_empty_queue_is_eagain)
 	ASSERT_EQ(EAGAIN, errno);
 }
 
+TEST(rwf_nowait_makes_one_call_nonblocking)
+{
+	const char *name = chan_name("nowait");
+	int a = dev_open(0), b = dev_open(0);
+	struct iovec iov;
+	char buf[128];
+	size_t len;
+
+	NEED_DEVICE();
+	ASSERT_EQ(1, join(a, name));
+	ASSERT_EQ(2, join(b, name));
+	iov.iov_base = buf;
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(-1, preadv2(b, &iov, 1, -1, RWF_NOWAIT));
+	ASSERT_EQ(EAGAIN, errno);
+
+	/* Fill b's queue, then a blocking file refuses to wait. */
+	len = rec_build(buf, 2, 0, NULL, "x", 1);
+	iov.iov_len = len;
+	while (pwritev2(a, &iov, 1, -1, RWF_NOWAIT) == (ssize_t)len)
+		;
+	ASSERT_EQ(EAGAIN, errno);
+	iov.iov_len = sizeof(buf);
+	ASSERT_EQ(48, preadv2(b, &iov, 1, -1, RWF_NOWAIT));
+	close(a);
+	close(b);
+}
+
 TEST_F(trio, poll_reports_readable_only_when_queued)
 {
 	struct pollfd pfd = { .fd = self->fd[2], .events = POLLIN | POLLOUT };
