@@ -53,8 +53,7 @@ run() {
 	if [ "$user" = root ]; then
 		timeout "$TEST_TIMEOUT" "$@"
 	else
-		timeout "$TEST_TIMEOUT" /usr/bin/setpriv --reuid=1000 --regid=1000 \
-			--clear-groups env HOME=/tmp USER=ipch "$@"
+		timeout "$TEST_TIMEOUT" "$OPT/bin/as-ipch" "$@"
 	fi
 	status=$?
 	cd /

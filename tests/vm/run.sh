@@ -153,7 +153,8 @@ build_initramfs() {
 	programs+=("$root/usr/bin/setpriv")
 
 	cp "$repo/tests/vm/guest-init.sh" "$root/init"
-	chmod 755 "$root/init"
+	cp "$repo/tests/vm/as-ipch.sh" "$opt/bin/as-ipch"
+	chmod 755 "$root/init" "$opt/bin/as-ipch"
 	cp "$ko" "$opt/ipchannel.ko"
 
 	# Only programs whose source still exists: no stale leftovers.
