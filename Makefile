@@ -86,13 +86,13 @@ deps:
 
 checkpatch: ksrc
 	@test -n "$(CHECKPATCH_FILES)" || { echo "nothing to check"; exit 0; }
-	@out=$$($(CHECKPATCH) --strict --no-tree --show-types \
+	@out=$$($(CHECKPATCH) --strict --no-tree --show-types --quiet \
 		-f $(CHECKPATCH_FILES) 2>&1); status=$$?; \
-	echo "$$out"; \
 	if [ $$status -ne 0 ] || \
 	   grep -qE '^(ERROR|WARNING|CHECK)' <<<"$$out"; then \
-		echo "checkpatch: not clean" >&2; exit 1; \
-	fi
+		echo "$$out"; echo "checkpatch: not clean" >&2; exit 1; \
+	fi; \
+	echo "checkpatch: $(words $(CHECKPATCH_FILES)) files clean"
 
 vm-test: kmod selftests examples
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --tests
