@@ -110,7 +110,7 @@ check:
 
 demo:
 	$(REPO)/scripts/deps.sh
-	$(MAKE) kmod selftests examples KVER="$(DEMO_KVER)"
+	$(MAKE) kmod examples KVER="$(DEMO_KVER)"
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
 		--cmd '$(DEMO_CMD)'
 

@@ -162,7 +162,7 @@ build_initramfs() {
 		[[ -e "$f" ]] || continue
 		f=$repo/build/selftests/$(basename "$f" .c)
 		if ! is_program "$f"; then
-			unbuilt+=("$(basename "$f")")
+			[[ $mode == tests ]] && unbuilt+=("$(basename "$f")")
 			continue
 		fi
 		cp "$f" "$opt/selftests/"
