@@ -78,9 +78,12 @@ if ! flock -n 9; then
 	flock 9
 fi
 
+# A selftest that does not compile fails a --tests run (it is missing from
+# the guest) but does not keep a command from running.
 if [[ $build -eq 1 ]]; then
-	make -C "$repo" --no-print-directory kmod selftests examples \
-		KVER="$kver"
+	make -C "$repo" --no-print-directory kmod examples KVER="$kver"
+	make -C "$repo" --no-print-directory selftests ||
+		echo "run.sh: warning: some selftests did not build" >&2
 fi
 
 ko=${KMOD:-$repo/build/kmod/$kver/ipchannel.ko}
