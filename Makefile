@@ -17,6 +17,8 @@ CMD ?= true
 # The demo: four worker processes of the example application.
 DEMO_KVER ?= $(shell $(REPO)/tests/vm/kernels.sh | sed -n 2p)
 DEMO_CMD ?= /opt/ipchannel/examples/workers 4
+# Passed through the environment, so that any quoting survives.
+export CMD DEMO_CMD
 
 CHECKPATCH := $(BUILD)/checkpatch/checkpatch.pl
 CHECKPATCH_FILES = $(wildcard module/*.c module/*.h module/uapi/linux/*.h)
@@ -100,7 +102,7 @@ vm-test: kmod selftests examples
 # A command or a shell does not need every selftest to compile.
 vm-run: kmod examples
 	-$(MAKE) selftests
-	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --cmd '$(CMD)'
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --cmd "$$CMD"
 
 vm-shell: kmod examples
 	-$(MAKE) selftests
@@ -115,7 +117,7 @@ demo:
 	$(REPO)/scripts/deps.sh
 	$(MAKE) kmod examples KVER="$(DEMO_KVER)"
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
-		--cmd '$(DEMO_CMD)'
+		--cmd "$$DEMO_CMD"
 
 # --- install ---------------------------------------------------------
 
