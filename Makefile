@@ -125,7 +125,8 @@ install: lib
 	install -D -m 644 module/uapi/linux/ipchannel.h \
 		$(DESTDIR)$(PREFIX)/include/linux/ipchannel.h
 	@if [ -f userlib/Makefile ]; then \
-		$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR); \
+		$(MAKE) -C userlib install PREFIX=$(PREFIX) \
+			DESTDIR=$(DESTDIR); \
 	fi
 
 install-module: module

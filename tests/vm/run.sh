@@ -117,7 +117,8 @@ add_libs() {
 
 	for prog in "$@"; do
 		# ldd fails on static programs; they need nothing.
-		out=$(LD_LIBRARY_PATH=$repo/userlib ldd "$prog" 2>&1) || continue
+		out=$(LD_LIBRARY_PATH=$repo/userlib ldd "$prog" 2>&1) ||
+			continue
 		while read -r lib; do
 			if [[ "$lib" == MISSING* ]]; then
 				echo "run.sh: $prog needs ${lib#MISSING }," \
@@ -165,7 +166,9 @@ build_initramfs() {
 		[[ -e "$f" ]] || continue
 		f=$repo/build/selftests/$(basename "$f" .c)
 		if ! is_program "$f"; then
-			[[ $mode == tests ]] && unbuilt+=("$(basename "$f")")
+			if [[ $mode == tests ]]; then
+				unbuilt+=("$(basename "$f")")
+			fi
 			continue
 		fi
 		cp "$f" "$opt/selftests/"
@@ -185,7 +188,9 @@ build_initramfs() {
 		programs+=("$f")
 	done
 	for f in "$repo"/userlib/libipchannel.so*; do
-		[[ -e "$f" ]] && cp -a "$f" "$opt/lib/"
+		if [[ -e "$f" ]]; then
+			cp -a "$f" "$opt/lib/"
+		fi
 	done
 	add_libs "${programs[@]}"
 
@@ -246,7 +251,10 @@ fi
 show() {
 	awk -v verbose="$verbose" '
 		{ sub(/\r+$/, "") }
-		/^@@IPCH-RUN / { print "# ---- " $3 " as " $2 " ----"; fflush(); next }
+		/^@@IPCH-RUN / {
+			print "# ---- " $3 " as " $2 " ----"
+			fflush(); next
+		}
 		/^@@IPCH-STATUS / {
 			print "# ---- " $3 " as " $2 ": exit status " $4 " ----"
 			fflush(); next
@@ -315,7 +323,8 @@ done
 
 # Kernel log: the dump between the markers, else the console capture.
 if [[ $dmesg_end -eq 1 ]]; then
-	tr -d '\r' <"$output" | sed -n '/^@@IPCH-DMESG-BEGIN/,/^@@IPCH-DMESG-END/p' |
+	tr -d '\r' <"$output" |
+		sed -n '/^@@IPCH-DMESG-BEGIN/,/^@@IPCH-DMESG-END/p' |
 		sed '1d;$d' >"$dmesg_log"
 else
 	tr -d '\r' <"$console" >"$dmesg_log" 2>/dev/null || true
