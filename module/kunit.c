@@ -1,0 +1,251 @@
+// SPDX-License-Identifier: GPL-2.0
+/* kunit.c - KUnit tests of the core: names, queues, delivery, locks */
+#include <kunit/test.h>
+#include <linux/nsproxy.h>
+#include <linux/slab.h>
+#include <net/net_namespace.h>
+
+#include "channel.h"
+#include "ipch.h"
+#include "lock.h"
+#include "msg.h"
+
+#define NR_PEERS 3
+
+struct fixture {
+	struct ipch_peer *peer[NR_PEERS + 1];	/* 1-based, like ids */
+	unsigned int saved_records;
+};
+
+static void names_test(struct kunit *test)
+{
+	char longest[IPCHANNEL_NAME_LEN];
+
+	memset(longest, 'x', IPCHANNEL_NAME_MAX);
+	longest[IPCHANNEL_NAME_MAX] = '\0';
+	KUNIT_EXPECT_TRUE(test, ipch_name_valid("app", IPCHANNEL_NAME_MAX));
+	KUNIT_EXPECT_TRUE(test, ipch_name_valid(longest, IPCHANNEL_NAME_MAX));
+	KUNIT_EXPECT_FALSE(test, ipch_name_valid("", IPCHANNEL_NAME_MAX));
+	KUNIT_EXPECT_FALSE(test, ipch_name_valid("a/b", IPCHANNEL_NAME_MAX));
+	KUNIT_EXPECT_FALSE(test, ipch_name_valid("a b", IPCHANNEL_NAME_MAX));
+	KUNIT_EXPECT_TRUE(test, ipch_lock_name_valid("a/b"));
+	KUNIT_EXPECT_FALSE(test, ipch_lock_name_valid("a\x7f"));
+	longest[IPCHANNEL_NAME_MAX - 1] = '\t';
+	KUNIT_EXPECT_FALSE(test, ipch_lock_name_valid(longest));
+}
+
+static void queue_test(struct kunit *test)
+{
+	struct ipch_queue q;
+	struct ipch_record *rec;
+	struct ipch_msg *msg;
+
+	ipch_queue_init(&q);
+	KUNIT_EXPECT_TRUE(test, ipch_queue_has_room(&q, U32_MAX));
+	KUNIT_EXPECT_NULL(test, ipch_queue_peek(&q));
+
+	msg = ipch_msg_alloc(2, 5);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	rec = ipch_record_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	ipch_queue_push(&q, rec, msg);
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), 2);
+	KUNIT_EXPECT_EQ(test, q.nr_records, 1);
+	KUNIT_EXPECT_EQ(test, q.bytes, ipch_msg_size(2, 5));
+	KUNIT_EXPECT_EQ(test, ipch_msg_size(2, 5), 48);
+	KUNIT_EXPECT_PTR_EQ(test, ipch_queue_peek(&q), msg);
+
+	ipch_queue_pop(&q);
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), 1);
+	KUNIT_EXPECT_EQ(test, q.nr_records, 0);
+	KUNIT_EXPECT_EQ(test, q.bytes, 0);
+	ipch_msg_put(msg);
+}
+
+static int fixture_init(struct kunit *test)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct fixture *f;
+	int i;
+
+	f = kunit_kzalloc(test, sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	for (i = 1; i <= NR_PEERS; i++) {
+		f->peer[i] = ipch_peer_alloc();
+		if (!f->peer[i])
+			return -ENOMEM;
+		if (ipch_channel_join(f->peer[i], net, "kunit",
+				      IPCHANNEL_JOIN_CREATE, 0600))
+			return -EINVAL;
+	}
+	f->saved_records = ipch_max_queue_records;
+	test->priv = f;
+	return 0;
+}
+
+static void fixture_exit(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	int i;
+
+	ipch_max_queue_records = f->saved_records;
+	for (i = 1; i <= NR_PEERS; i++)
+		if (f->peer[i])
+			ipch_peer_free(f->peer[i]);
+}
+
+static struct ipch_msg *message(struct kunit *test)
+{
+	struct ipch_msg *msg = ipch_msg_alloc(0, 1);
+
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	msg->data[0] = 'x';
+	return msg;
+}
+
+/* A broadcast is one allocation, queued in one step with one number. */
+static void broadcast_shares_one_message_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *msg = message(test);
+	int i;
+
+	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[2], IPCHANNEL_PEER_ALL,
+						0, msg, true), 0);
+	for (i = 1; i <= NR_PEERS; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, ipch_queue_peek(&f->peer[i]->queue),
+				    msg);
+	}
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), NR_PEERS + 1);
+	KUNIT_EXPECT_EQ(test, msg->seq, 1);
+	KUNIT_EXPECT_EQ(test, msg->sender, 2);
+	KUNIT_EXPECT_EQ(test, msg->flags, IPCHANNEL_RECV_BROADCAST);
+	ipch_msg_put(msg);
+}
+
+static void unicast_and_order_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *msg[4];
+	struct ipch_queue *q = &f->peer[3]->queue;
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		msg[i] = message(test);
+		KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1 + i % 2],
+							3, 0, msg[i], true),
+				0);
+	}
+	KUNIT_EXPECT_EQ(test, q->nr_records, 4);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 0);
+	for (i = 0; i < 4; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, ipch_queue_peek(q), msg[i]);
+		KUNIT_EXPECT_EQ(test, msg[i]->seq, i + 1);
+		ipch_queue_pop(q);
+		ipch_msg_put(msg[i]);
+	}
+	msg[0] = message(test);
+	KUNIT_EXPECT_EQ(test, ipch_channel_send(f->peer[1], 9, 0, msg[0],
+						true), -ENXIO);
+	ipch_msg_put(msg[0]);
+}
+
+static void full_receiver_stops_broadcast_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *first = message(test), *all = message(test);
+
+	ipch_max_queue_records = 1;
+	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], 3, 0, first,
+						true), 0);
+	KUNIT_EXPECT_EQ(test, ipch_channel_send(f->peer[1],
+						IPCHANNEL_PEER_ALL, 0, all,
+						true), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 0);
+	KUNIT_EXPECT_EQ(test, f->peer[2]->queue.nr_records, 0);
+	KUNIT_EXPECT_EQ(test, refcount_read(&all->ref), 1);
+	KUNIT_EXPECT_FALSE(test, ipch_channel_writable(f->peer[1]->channel));
+	ipch_msg_put(first);
+	ipch_msg_put(all);
+}
+
+static int ask(struct ipch_peer *peer, const char *name, u64 cookie)
+{
+	struct ipch_lock_args args = {
+		.name = name,
+		.cookie = cookie,
+		.flags = IPCHANNEL_LOCK_ASYNC,
+	};
+
+	return ipch_lock_acquire(peer, &args);
+}
+
+static u32 holder(struct ipch_peer *peer, const char *name)
+{
+	struct ipchannel_lock_info info = { };
+
+	strscpy(info.name, name, sizeof(info.name));
+	ipch_lock_info(peer, &info);
+	return info.holder;
+}
+
+/*
+ * Asynchronous requests are granted in order, and a leaving holder's lock
+ * passes straight to the next in line.
+ */
+static void lock_order_and_handoff_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *grant;
+	int i;
+
+	for (i = 1; i <= NR_PEERS; i++)
+		KUNIT_ASSERT_EQ(test, ask(f->peer[i], "L", i), 0);
+	KUNIT_EXPECT_EQ(test, holder(f->peer[1], "L"), 1);
+	KUNIT_EXPECT_EQ(test, ask(f->peer[2], "L", 2), -EDEADLK);
+
+	grant = ipch_queue_peek(&f->peer[1]->queue);
+	KUNIT_ASSERT_NOT_NULL(test, grant);
+	KUNIT_EXPECT_EQ(test, grant->type, IPCHANNEL_SYS_LOCK_GRANTED);
+	KUNIT_EXPECT_EQ(test, grant->sender, IPCHANNEL_PEER_KERNEL);
+	KUNIT_EXPECT_EQ(test, f->peer[2]->queue.nr_records, 0);
+
+	KUNIT_EXPECT_EQ(test, ipch_lock_release(f->peer[3], "L", 3), 0);
+	KUNIT_EXPECT_EQ(test, ipch_lock_release(f->peer[2], "L", 1), -EPERM);
+
+	/* Peer 1 goes away holding "L": peer 2 has it at once. */
+	ipch_peer_free(f->peer[1]);
+	f->peer[1] = NULL;
+	KUNIT_EXPECT_EQ(test, holder(f->peer[2], "L"), 2);
+	KUNIT_EXPECT_EQ(test, f->peer[2]->queue.nr_records, 1);
+	KUNIT_EXPECT_EQ(test, f->peer[3]->queue.nr_records, 0);
+}
+
+static struct kunit_case core_cases[] = {
+	KUNIT_CASE(names_test),
+	KUNIT_CASE(queue_test),
+	{}
+};
+
+static struct kunit_suite core_suite = {
+	.name = "ipchannel-core",
+	.test_cases = core_cases,
+};
+
+static struct kunit_case channel_cases[] = {
+	KUNIT_CASE(broadcast_shares_one_message_test),
+	KUNIT_CASE(unicast_and_order_test),
+	KUNIT_CASE(full_receiver_stops_broadcast_test),
+	KUNIT_CASE(lock_order_and_handoff_test),
+	{}
+};
+
+static struct kunit_suite channel_suite = {
+	.name = "ipchannel-channel",
+	.init = fixture_init,
+	.exit = fixture_exit,
+	.test_cases = channel_cases,
+};
+
+kunit_test_suites(&core_suite, &channel_suite);
