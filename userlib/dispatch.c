@@ -95,16 +95,28 @@ IPCH_EXPORT int ipch_off(struct ipch *ipc, const char *event)
 }
 
 /*
- * Call the handler of one record. Records of the kernel name a lock, not
- * an event, so they never go to a named handler. The handler and its
- * argument are fetched before the call because the handler may change the
- * table.
+ * Call the handler of one record, or the callback of a lock grant (a
+ * stale grant, of a request withdrawn since, calls nothing). Records of
+ * the kernel name a lock, not an event, so they never go to a named
+ * handler. The handler and its argument are fetched before the call
+ * because the handler may change the table.
  */
 static void handle(struct ipch *ipc, const struct ipch_msg *msg)
 {
 	const struct ipch_handler *h = NULL;
 	ipch_handler_fn fn = ipc->fallback;
 	void *arg = ipc->fallback_arg;
+	struct ipch_request req;
+
+	switch (ipch_lock_grant(ipc, msg, &req)) {
+	case IPCH_GRANT_MINE:
+		req.fn(ipc, req.name, req.cookie, req.arg);
+		return;
+	case IPCH_GRANT_STALE:
+		return;
+	case IPCH_GRANT_NONE:
+		break;
+	}
 
 	if (msg->sender != IPCHANNEL_PEER_KERNEL &&
 	    !(msg->flags & IPCHANNEL_RECV_SYSTEM))

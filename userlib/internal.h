@@ -9,6 +9,7 @@
 #ifndef IPCHANNEL_INTERNAL_H
 #define IPCHANNEL_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <sys/types.h>
 #include <sys/uio.h>
@@ -28,18 +29,38 @@
 /* Largest record the library takes: max_msg_size's top plus headers. */
 #define IPCH_RECV_BUF_MAX	(16777216 + 4096)
 
-/* Longest wait for room before a send tries again; see wait_room(). */
-#define IPCH_ROOM_WAIT_MS	20
+/*
+ * Asynchronous lock requests one handle may have pending: the kernel's
+ * highest max_lock_requests, so that its -EDQUOT normally comes first.
+ */
+#define IPCH_REQUESTS_MAX	65536
 
 /*
  * The system calls on the device, replaceable for tests. Each returns what
- * the system call returns, or -errno instead of -1.
+ * the system call returns, or -errno instead of -1. read never sleeps: it
+ * gives -EAGAIN when nothing is queued, even on a blocking file; writev
+ * sleeps unless the file is non-blocking.
  */
 struct ipch_io {
 	ssize_t (*read)(int fd, void *buf, size_t size);
 	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
 	int (*info)(int fd, struct ipchannel_info *info);
 	ssize_t (*pending)(int fd);	/* bytes queued (FIONREAD) */
+	int (*ioctl)(int fd, unsigned long cmd, void *arg);	/* locks */
+};
+
+/*
+ * A pending ipch_lock_async() request. A grant record is this request's
+ * only if its seq is at least min_seq, the channel's next_seq read before
+ * the request was made: an older grant of the same name and cookie belongs
+ * to a request that was cancelled or released, and is dropped.
+ */
+struct ipch_request {
+	char name[IPCHANNEL_NAME_LEN];
+	uint64_t cookie;
+	uint64_t min_seq;
+	ipch_lock_fn fn;
+	void *arg;
 };
 
 struct ipch_handler {
@@ -51,7 +72,8 @@ struct ipch_handler {
 /*
  * The fields above "receive side" are set by ipch_open() and only read
  * afterwards, which is what lets several threads send at once. The
- * receive side belongs to the one thread that receives.
+ * receive side belongs to the one thread that receives; the lock request
+ * table has a mutex of its own.
  */
 struct ipch {
 	int fd;
@@ -71,6 +93,16 @@ struct ipch {
 	unsigned int max_handlers;
 	ipch_handler_fn fallback;
 	void *fallback_arg;
+
+	/*
+	 * Pending asynchronous lock requests. Any thread may unlock, so
+	 * requests_mutex guards the table; it is never held while a
+	 * callback runs.
+	 */
+	pthread_mutex_t requests_mutex;
+	struct ipch_request *requests;
+	unsigned int nr_requests;
+	unsigned int max_requests;
 };
 
 extern const struct ipch_io ipch_sys_io;
@@ -88,6 +120,16 @@ int ipch_out_check(const struct ipch_out *m);
 size_t ipch_record_len(const struct ipch_out *m);
 int ipch_record_next(const unsigned char *buf, size_t *pos, size_t fill,
 		     struct ipch_msg *msg);
+
+/* lock.c */
+enum ipch_grant {
+	IPCH_GRANT_NONE,	/* not a lock grant */
+	IPCH_GRANT_MINE,	/* grant of a pending request, now forgotten */
+	IPCH_GRANT_STALE,	/* grant of a request that was withdrawn */
+};
+
+enum ipch_grant ipch_lock_grant(struct ipch *ipc, const struct ipch_msg *msg,
+				struct ipch_request *req);
 
 /* recv.c */
 int ipch_wait(struct ipch *ipc, short events, int timeout_ms);

@@ -34,16 +34,17 @@
  * Errors: every function that can fail returns a negative errno value
  * (-EINVAL, -ENOENT, ...); errno itself is not a reliable result.
  *
- * Blocking: the library keeps the device file non-blocking. Sends wait
- * (in poll()) until every receiver has room, unless the handle was opened
- * with IPCH_OPEN_NONBLOCK; receives wait as long as their timeout says;
- * ipch_dispatch() never waits.
+ * Blocking: the device file is blocking unless the handle was opened with
+ * IPCH_OPEN_NONBLOCK. A send sleeps in the kernel until every receiver has
+ * room (or fails with -EAGAIN under IPCH_OPEN_NONBLOCK); receives wait as
+ * long as their timeout says; ipch_dispatch() never waits: every read that
+ * must not sleep is made with preadv2(RWF_NOWAIT).
  *
  * Threads: one thread at a time may receive on a handle (ipch_recv,
  * ipch_dispatch, ipch_run) and change its handlers (ipch_on, ipch_off).
- * Sends, ipch_info(), ipch_peer_id() and ipch_fd() may be called from any
- * number of threads at once, also while another thread receives. Each
- * message is sent whole, but the messages of one ipch_sendv() may be
+ * Sends, locks, ipch_info(), ipch_peer_id() and ipch_fd() may be called
+ * from any number of threads at once, also while another thread receives.
+ * Each message is sent whole, but the messages of one ipch_sendv() may be
  * interleaved with those of another thread's send. ipch_close() must be
  * the last call on a handle.
  *
@@ -65,6 +66,9 @@ extern "C" {
 
 /* A joined peer of one channel. */
 struct ipch;
+
+/* Deadlines of ipch_timedlock(); defined by <time.h>. */
+struct timespec;
 
 /* struct ipch_options.flags */
 #define IPCH_OPEN_NOCREATE	(1U << 0)	/* -ENOENT if missing */
@@ -239,7 +243,9 @@ int ipch_sendv(struct ipch *ipc, const struct ipch_out *msgs, unsigned int n);
  * @msg: filled in on success
  * @timeout_ms: -1 waits without limit, 0 does not wait, else milliseconds
  *
- * Handlers are not called. Records are read from the device in batches;
+ * Handlers are not called, nor ipch_lock_async() callbacks: a grant is
+ * returned as a record, and grants of cancelled requests are skipped.
+ * Records are read from the device in batches;
  * those not yet handed out stay in the handle, so a caller polling the fd
  * must call ipch_recv() until -EAGAIN before polling again.
  *
@@ -256,7 +262,7 @@ int ipch_recv(struct ipch *ipc, struct ipch_msg *msg, int timeout_ms);
  * @event: event name; "message" also gets the plain messages; NULL sets
  *	   the fallback handler, which gets every record that no named
  *	   handler takes, and every record of the kernel (sender 0,
- *	   IPCHANNEL_RECV_SYSTEM), whatever its event name
+ *	   IPCHANNEL_RECV_SYSTEM) but lock grants, whatever its event name
  * @fn: the handler
  * @arg: passed to @fn
  *
@@ -281,9 +287,11 @@ int ipch_off(struct ipch *ipc, const char *event);
  * ipch_dispatch - handle the records queued now, without waiting
  * @ipc: the handle
  *
- * Calls the handler of each record, in order. Records that arrive while
- * it runs may be left for the next call; the device file is then readable
- * again. Never blocks (handlers that send may wait for room).
+ * Calls the handler of each record, in order, and the ipch_lock_async()
+ * callback of each lock grant. Records that arrive while it runs may be
+ * left for the next call; the device file is then readable again. Never
+ * blocks (handlers that send may wait for room, and those that lock may
+ * wait for the lock).
  *
  * Return: the number of records taken (handled or dropped), or a negative
  * errno as ipch_recv() if the first read failed.
@@ -300,6 +308,165 @@ int ipch_dispatch(struct ipch *ipc);
  * errno as ipch_dispatch().
  */
 int ipch_run(struct ipch *ipc, int timeout_ms);
+
+/*
+ * Locks: named locks of the channel, first come first served across every
+ * thread of every peer (see docs/kernel-interface.md, "Locks"). The owner
+ * of a request is this peer and a 64-bit cookie: the functions without
+ * "cookie" in their name use the calling thread's id (gettid()), so each
+ * thread owns its locks and must unlock them itself. Lock names are 1..63
+ * printable ASCII bytes (0x21..0x7e); '/' is allowed. A lock held by a
+ * peer is released when its handle is closed or its process dies.
+ */
+
+/* Flag of ipch_lock_cookie(): fail with -EAGAIN rather than wait. */
+#define IPCH_LOCK_TRY		(1U << 0)
+
+/*
+ * ipch_lock_fn - called by ipch_dispatch() when an asynchronous request
+ * is granted
+ * @ipc: the handle; the callback may send, lock and unlock, as handlers do
+ * @name: the lock's name, valid until the callback returns
+ * @cookie: the owner's cookie given to ipch_lock_async()
+ * @arg: the pointer given to ipch_lock_async()
+ *
+ * The lock is held when it runs; release it with ipch_unlock_cookie(),
+ * from the callback or later.
+ */
+typedef void (*ipch_lock_fn)(struct ipch *ipc, const char *name,
+			     uint64_t cookie, void *arg);
+
+/*
+ * ipch_lock_cookie - take a lock for an explicit owner
+ * @ipc: the handle
+ * @name: the lock's name
+ * @cookie: the owner within this peer; any value, the same one unlocks
+ * @flags: 0 or IPCH_LOCK_TRY
+ * @deadline: NULL waits without limit; else an absolute CLOCK_MONOTONIC
+ *	      time at which to give up (a time already past still takes a
+ *	      free lock)
+ *
+ * Waits behind the requests made before it. A signal ends the wait with
+ * -EINTR and the request leaves the queue: asking again queues at the
+ * back.
+ *
+ * Return: 0 when the lock is held, or -EINVAL (bad @name, unknown flag,
+ * @deadline with tv_nsec outside 0..999999999 or a negative tv_sec),
+ * -ENAMETOOLONG (@name above 63 bytes), -EAGAIN (IPCH_LOCK_TRY and the
+ * lock is held), -ETIMEDOUT (@deadline passed), -EINTR (a signal),
+ * -EDEADLK (this owner already holds or waits for the lock), -EDQUOT
+ * (this peer has max_lock_requests requests), -ENOSPC (the channel has
+ * max_locks locks), -ENOMEM.
+ */
+int ipch_lock_cookie(struct ipch *ipc, const char *name, uint64_t cookie,
+		     unsigned int flags, const struct timespec *deadline);
+
+/*
+ * ipch_lock - take a lock for the calling thread, waiting without limit
+ * @ipc: the handle
+ * @name: the lock's name
+ *
+ * Return: as ipch_lock_cookie() without a deadline.
+ */
+int ipch_lock(struct ipch *ipc, const char *name);
+
+/*
+ * ipch_trylock - take a lock for the calling thread if it is free
+ * @ipc: the handle
+ * @name: the lock's name
+ *
+ * Return: 0, or -EAGAIN when someone holds it, or as ipch_lock().
+ */
+int ipch_trylock(struct ipch *ipc, const char *name);
+
+/*
+ * ipch_timedlock - take a lock for the calling thread, waiting until a
+ * deadline
+ * @ipc: the handle
+ * @name: the lock's name
+ * @deadline: absolute CLOCK_MONOTONIC time; NULL waits without limit
+ *
+ * Return: 0, or -ETIMEDOUT when @deadline passed, or as ipch_lock().
+ */
+int ipch_timedlock(struct ipch *ipc, const char *name,
+		   const struct timespec *deadline);
+
+/*
+ * ipch_unlock_cookie - release a lock, or cancel an asynchronous request
+ * @ipc: the handle
+ * @name: the lock's name
+ * @cookie: the owner that holds it or asked for it
+ *
+ * The lock passes at once to the next request in line. A pending
+ * ipch_lock_async() request is withdrawn and its callback will not run,
+ * even if the grant was already on its way.
+ *
+ * Return: 0, or -EINVAL, -ENAMETOOLONG (bad @name), -EPERM (this owner
+ * neither holds the lock nor has an asynchronous request for it).
+ */
+int ipch_unlock_cookie(struct ipch *ipc, const char *name, uint64_t cookie);
+
+/*
+ * ipch_unlock - release a lock held by the calling thread
+ * @ipc: the handle
+ * @name: the lock's name
+ *
+ * Return: as ipch_unlock_cookie(); -EPERM also when another thread holds
+ * the lock.
+ */
+int ipch_unlock(struct ipch *ipc, const char *name);
+
+/*
+ * ipch_synchronize - run a function holding a lock
+ * @ipc: the handle
+ * @name: the lock's name
+ * @fn: the critical section
+ * @arg: passed to @fn
+ *
+ * Takes the lock for the calling thread, waiting without limit, calls
+ * @fn, and releases the lock whatever @fn returns. Callers in this and
+ * other processes run one at a time, in the order they asked. A signal
+ * while waiting does not end the call: the request is made again (at the
+ * back of the queue), because the caller asked for the critical section,
+ * not for a wait.
+ *
+ * Return: what @fn returned, or an error of ipch_lock() other than -EINTR
+ * (@fn was not called), or an error of ipch_unlock() (@fn ran).
+ */
+int ipch_synchronize(struct ipch *ipc, const char *name,
+		     int (*fn)(void *arg), void *arg);
+
+/*
+ * ipch_lock_async - ask for a lock without waiting; a callback gets it
+ * @ipc: the handle
+ * @name: the lock's name
+ * @cookie: the owner within this peer
+ * @fn: called by ipch_dispatch() or ipch_run() once the lock is held
+ * @arg: passed to @fn
+ *
+ * The request queues like any other. When it is granted (at once if the
+ * lock is free) the kernel queues a record to this peer, which makes
+ * ipch_fd() readable; the dispatch that takes it calls @fn. ipch_recv()
+ * returns the record (type IPCHANNEL_SYS_LOCK_GRANTED) instead, and @fn is
+ * not called. ipch_unlock_cookie() cancels a pending request.
+ *
+ * Return: 0 when the request is queued, or -EINVAL (NULL @fn, bad @name),
+ * -ENAMETOOLONG, -EDEADLK (this owner already holds or waits for the
+ * lock), -EDQUOT (too many requests), -ENOSPC, -ENOMEM.
+ */
+int ipch_lock_async(struct ipch *ipc, const char *name, uint64_t cookie,
+		    ipch_lock_fn fn, void *arg);
+
+/*
+ * ipch_lock_info - who holds a lock and how many wait for it
+ * @ipc: the handle
+ * @name: the lock's name
+ * @info: filled in on success; holder 0 means nobody holds it
+ *
+ * Return: 0, or -EINVAL (NULL @info, bad @name), -ENAMETOOLONG.
+ */
+int ipch_lock_info(struct ipch *ipc, const char *name,
+		   struct ipchannel_lock_info *info);
 
 #ifdef __cplusplus
 }

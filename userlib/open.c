@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -11,10 +12,31 @@
 
 #include "internal.h"
 
+/*
+ * A read that never sleeps, on a file that may be blocking. Kernels and
+ * files without RWF_NOWAIT refuse the flag (EOPNOTSUPP; ENOSYS before
+ * preadv2); then poll() tells first whether anything is queued. That
+ * fallback could sleep only if another reader of the file took the
+ * records in between, which the one-receiver rule excludes.
+ */
 static ssize_t sys_read(int fd, void *buf, size_t size)
 {
-	ssize_t ret = read(fd, buf, size);
+	struct iovec iov = { .iov_base = buf, .iov_len = size };
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	ssize_t ret;
 
+	ret = preadv2(fd, &iov, 1, -1, RWF_NOWAIT);
+	if (ret >= 0)
+		return ret;
+	if (errno != EOPNOTSUPP && errno != ENOSYS)
+		return -errno;
+
+	ret = poll(&pfd, 1, 0);
+	if (ret < 0)
+		return -errno;
+	if (ret == 0)
+		return -EAGAIN;
+	ret = read(fd, buf, size);
 	return ret < 0 ? -errno : ret;
 }
 
@@ -37,11 +59,17 @@ static ssize_t sys_pending(int fd)
 	return ioctl(fd, FIONREAD, &bytes) < 0 ? -errno : bytes;
 }
 
+static int sys_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	return ioctl(fd, cmd, arg) < 0 ? -errno : 0;
+}
+
 const struct ipch_io ipch_sys_io = {
 	.read = sys_read,
 	.writev = sys_writev,
 	.info = sys_info,
 	.pending = sys_pending,
+	.ioctl = sys_ioctl,
 };
 
 /*
@@ -119,6 +147,7 @@ int ipch_attach(struct ipch **out, int fd, uint32_t peer_id, uint32_t flags,
 	ipc->peer_id = peer_id;
 	ipc->flags = flags;
 	ipc->io = io;
+	pthread_mutex_init(&ipc->requests_mutex, NULL);
 	*out = ipc;
 	return 0;
 }
@@ -129,7 +158,7 @@ IPCH_EXPORT int ipch_open(struct ipch **out, const char *channel,
 	static const struct ipch_options defaults;
 	char name[IPCHANNEL_NAME_LEN];
 	uint32_t peer_id = 0;
-	int fd, err;
+	int fd, oflags, err;
 
 	if (!out)
 		return -EINVAL;
@@ -147,8 +176,15 @@ IPCH_EXPORT int ipch_open(struct ipch **out, const char *channel,
 		ipch_name_default(name, program_invocation_short_name);
 	}
 
-	fd = open(opts->device ? opts->device : IPCH_DEVICE,
-		  O_RDWR | O_CLOEXEC | O_NONBLOCK);
+	/*
+	 * Blocking unless asked otherwise: sends then sleep in the kernel
+	 * until their receivers have room, and reads that must not sleep
+	 * say so each with RWF_NOWAIT.
+	 */
+	oflags = O_RDWR | O_CLOEXEC;
+	if (opts->flags & IPCH_OPEN_NONBLOCK)
+		oflags |= O_NONBLOCK;
+	fd = open(opts->device ? opts->device : IPCH_DEVICE, oflags);
 	if (fd < 0)
 		return -errno;
 	err = join(fd, name, opts, &peer_id);
@@ -169,6 +205,8 @@ IPCH_EXPORT void ipch_close(struct ipch *ipc)
 	if (!ipc)
 		return;
 	close(ipc->fd);
+	pthread_mutex_destroy(&ipc->requests_mutex);
+	free(ipc->requests);
 	free(ipc->handlers);
 	free(ipc->buf);
 	free(ipc);

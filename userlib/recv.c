@@ -3,8 +3,10 @@
  * recv.c - reading receive records into the handle's buffer and handing
  * them out one at a time
  *
- * One read() takes as many records as fit, which is what makes receiving
+ * One read takes as many records as fit, which is what makes receiving
  * cheap; the records are then taken from the buffer without system calls.
+ * The read itself never sleeps (RWF_NOWAIT, see ipch_io): waiting is
+ * poll()'s job, so that a timeout can end it.
  * The buffer is only refilled when it is empty, so a record handed out
  * stays where it is until the next receive call.
  */
@@ -154,6 +156,7 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 			  int timeout_ms)
 {
 	int64_t end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	struct ipch_request req;
 	int ret;
 
 	if (!ipc || !msg)
@@ -163,6 +166,9 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 
 	for (;;) {
 		ret = ipch_buf_take(ipc, msg);
+		if (ret > 0 &&
+		    ipch_lock_grant(ipc, msg, &req) == IPCH_GRANT_STALE)
+			continue;
 		if (ret)
 			return ret < 0 ? ret : 0;
 		ret = ipch_buf_refill(ipc);

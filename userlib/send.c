@@ -4,11 +4,11 @@
  *
  * Every send builds its record headers on its own stack and hands them to
  * the kernel in one writev(), which queues each record whole. That is all
- * the thread safety sends need: no lock is taken.
+ * the thread safety sends need: no lock is taken. On a blocking file the
+ * kernel itself waits until each record's receivers have room.
  */
 #include <errno.h>
 #include <limits.h>
-#include <poll.h>
 
 #include "internal.h"
 
@@ -58,18 +58,6 @@ static int write_batch(struct ipch *ipc, const struct ipch_out *m,
 	return sent ? (int)sent : -EPROTO;
 }
 
-/*
- * Wait until a send may succeed. POLLOUT means that every peer of the
- * channel has room, so one stuck peer would hide the room of the peer we
- * send to: the wait is cut short and the write simply tried again.
- */
-static int wait_room(struct ipch *ipc)
-{
-	int ret = ipch_wait(ipc, POLLOUT, IPCH_ROOM_WAIT_MS);
-
-	return ret == -EAGAIN ? 0 : ret;
-}
-
 IPCH_EXPORT int ipch_sendv(struct ipch *ipc, const struct ipch_out *msgs,
 			   unsigned int n)
 {
@@ -86,8 +74,6 @@ IPCH_EXPORT int ipch_sendv(struct ipch *ipc, const struct ipch_out *msgs,
 
 	while (sent < n) {
 		ret = write_batch(ipc, msgs + sent, n - sent);
-		if (ret == -EAGAIN && !(ipc->flags & IPCH_OPEN_NONBLOCK))
-			ret = wait_room(ipc);
 		if (ret < 0)
 			return sent ? (int)sent : ret;
 		sent += (unsigned int)ret;

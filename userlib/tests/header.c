@@ -15,7 +15,9 @@ int main(int argc, char **argv)
 	memset(&opts, 0, sizeof(opts));
 	opts.flags = IPCH_OPEN_NOCREATE;
 	if (argc > 1)	/* never run: only proves the symbols resolve */
-		return ipch_open(&ipc, NULL, &opts) || ipch_send(ipc, 1, 0, 0);
+		return ipch_open(&ipc, NULL, &opts) ||
+		       ipch_send(ipc, 1, 0, 0) ||
+		       ipch_synchronize(ipc, "l", 0, 0);
 	ipch_close(ipc);
 	return 0;
 }
