@@ -32,6 +32,11 @@ step() {
 
 start=$SECONDS
 kernels=$(tests/vm/kernels.sh)
+# The debug kernel (KASAN, lockdep, UBSAN, kmemleak, KUnit) is built once
+# and cached outside the tree; CHECK_DEBUG=0 leaves it out.
+if [[ ${CHECK_DEBUG:-1} == 1 ]]; then
+	step "debug kernel" scripts/debug-kernel.sh && kernels+=" debug"
+fi
 
 step "build library, examples and selftests" \
 	"${make[@]}" lib examples selftests || true

@@ -62,7 +62,7 @@ while read -r line; do
 done <"$fragment"
 [[ $missing == 0 ]] || exit 1
 
-make -C "$tree" -j"$(nproc)" bzImage modules_prepare >>"$log" 2>&1 || {
+make -C "$tree" -j"$(nproc)" bzImage modules >>"$log" 2>&1 || {
 	tail -n 30 "$log" >&2
 	exit 1
 }

@@ -23,6 +23,11 @@ packages=(
 	pkg-config
 	xz-utils
 	perl
+	bc
+	bison
+	flex
+	libelf-dev
+	libssl-dev
 )
 if [[ "${DEPS_DKMS:-0}" == 1 ]]; then
 	packages+=(dkms)

@@ -16,6 +16,9 @@ kdir=${2:-}
 src=${MODULE_SRC:-$repo}
 out=$repo/build/kmod/$kver
 
+if [[ -z "$kdir" && $kver == debug ]]; then
+	kdir=$("$repo/scripts/debug-kernel.sh")
+fi
 if [[ -z "$kdir" ]]; then
 	for kdir in "/usr/src/linux-headers-$kver" "/lib/modules/$kver/build"
 	do

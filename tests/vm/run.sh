@@ -12,7 +12,9 @@ holding busybox, ipchannel.ko, the selftests, the examples and userlib,
 loads the module, runs something, unloads the module and checks the
 kernel log.
 
-  --kernel KVER       kernel version (default: first of tests/vm/kernels.sh)
+  --kernel KVER       kernel version (default: first of tests/vm/kernels.sh);
+                      "debug" is the KASAN/lockdep/KUnit kernel built by
+                      scripts/debug-kernel.sh
   --tests             run every selftest as root, then those listed in
                       tests/selftests/unprivileged.list as uid 1000
   --cmd 'COMMAND'     run a shell command as root instead
@@ -64,7 +66,12 @@ if [[ -z "$kver" ]]; then
 	kernels=$("$repo/tests/vm/kernels.sh")
 	kver=${kernels%%$'\n'*}
 fi
-image=/boot/vmlinuz-$kver
+# "debug" is the kernel that scripts/debug-kernel.sh builds (and caches).
+if [[ $kver == debug ]]; then
+	image=$("$repo/scripts/debug-kernel.sh")/arch/x86/boot/bzImage
+else
+	image=/boot/vmlinuz-$kver
+fi
 if [[ ! -r "$image" ]]; then
 	echo "run.sh: cannot read $image" >&2
 	exit 1
@@ -334,6 +341,8 @@ bad+='|kmemleak:.*suspected|unreferenced object'
 bad+='|possible circular locking|possible recursive locking|INFO: task'
 bad+='|refcount_t|list_add corruption|list_del corruption'
 bad+='|RCU stall|rcu: INFO:.*stall|detected stalls'
+# KUnit's KTAP lines in the kernel log: a failed case or suite.
+bad+='|(^|\] ) *not ok [0-9]+ '
 if grep -qE "$bad" "$dmesg_log"; then
 	echo "not ok - guest kernel log is clean"
 	nfailed=$((nfailed + 1))
@@ -344,6 +353,22 @@ if grep -qE "$bad" "$dmesg_log"; then
 else
 	echo "ok - guest kernel log is clean"
 	passed=$((passed + 1))
+fi
+
+# The debug kernel runs the KUnit suites built into the module when it
+# loads: each must be in the log, and passed.
+if [[ $kver == debug ]]; then
+	for suite in ipchannel-core ipchannel-channel; do
+		if grep -qE "^(\[[^]]*\] )?ok [0-9]+ $suite\$" \
+		   "$dmesg_log"; then
+			echo "ok - KUnit suite $suite"
+			passed=$((passed + 1))
+		else
+			echo "not ok - KUnit suite $suite"
+			nfailed=$((nfailed + 1))
+			fail "KUnit suite $suite did not pass (see ${dmesg_log#$repo/})"
+		fi
+	done
 fi
 
 # describe STATUS: how a program ended, in words.
