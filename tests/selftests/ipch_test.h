@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -20,6 +21,18 @@
 #include <linux/ipchannel.h>
 
 #define IPCH_DEV "/dev/ipchannel"
+#define PARAMS "/sys/module/ipchannel/parameters/"
+
+/* Test-body guards; they expand where kselftest_harness.h is included. */
+#define NEED_DEVICE() do { \
+	if (!have_device()) \
+		SKIP(return, IPCH_DEV " missing: module not loaded"); \
+} while (0)
+
+#define NEED_ROOT() do { \
+	if (geteuid() != 0) \
+		SKIP(return, "needs root"); \
+} while (0)
 
 /* Bytes the kernel must overwrite; anything still equal was not written. */
 #define PATTERN 0xa5
@@ -263,6 +276,78 @@ static inline uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* Writes module parameter @name; 0 or -errno (EINVAL: out of range). */
+static inline int param_set(const char *name, const char *val)
+{
+	char path[128];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_WRONLY);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+static inline int param_set_num(const char *name, long val)
+{
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%ld", val);
+	return param_set(name, buf);
+}
+
+/* Reads module parameter @name; its value or -errno. */
+static inline long param_get(const char *name)
+{
+	char path[128], buf[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), PARAMS "%s", name);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	return n > 0 ? strtol(buf, NULL, 10) : -EIO;
+}
+
+static inline void ignore_signal(int sig)
+{
+	(void)sig;
+}
+
+/*
+ * SIGUSR1 runs an empty handler: with @flags 0 it interrupts a sleeping
+ * system call (EINTR), with SA_RESTART the kernel restarts the call.
+ */
+static inline void catch_sigusr1(int flags)
+{
+	struct sigaction sa = { .sa_handler = ignore_signal,
+				.sa_flags = flags };
+
+	sigaction(SIGUSR1, &sa, NULL);
+}
+
+/* Reads exactly @n bytes from a pipe that writers fill a byte at a time. */
+static inline ssize_t read_all(int fd, char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(fd, buf + got, n - got);
+		if (r <= 0)
+			return r;
+		got += r;
+	}
+	return got;
 }
 
 /* A unique channel name per test process; the caller frees nothing. */

@@ -9,16 +9,6 @@
 #include "kselftest_harness.h"
 #include "ipch_test.h"
 
-#define NEED_DEVICE() do { \
-	if (!have_device()) \
-		SKIP(return, IPCH_DEV " missing: module not loaded"); \
-} while (0)
-
-#define NEED_ROOT() do { \
-	if (geteuid() != 0) \
-		SKIP(return, "needs root"); \
-} while (0)
-
 TEST(first_peer_gets_id_1_and_second_id_2)
 {
 	int a, b;

@@ -19,8 +19,7 @@
 #define WAIT_MS		10000	/* generous: emulated guest */
 #define NR_WORKERS	4
 #define ROUNDS		500
-#define PARAMS		"/sys/module/ipchannel/parameters/"
-#define REQUESTS_PARAM	PARAMS "max_lock_requests"
+#define REQUESTS_PARAM	"max_lock_requests"
 
 static struct ipch *peer(const char *name, uint32_t flags)
 {
@@ -78,19 +77,6 @@ static int fill(struct ipch *from, uint32_t to)
 	while ((ret = ipch_send(from, to, "fill", 4)) == 0)
 		n++;
 	return ret == -EAGAIN ? n : -1;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* SIGUSR1 interrupts system calls: no SA_RESTART. */
-static void catch_sigusr1(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGUSR1, &sa, NULL);
 }
 
 /* ---- joining ---- */
@@ -272,7 +258,7 @@ TEST_F(chan, blocking_send_interrupted_is_eintr)
 	struct ipchannel_info info;
 	pthread_t thread;
 
-	catch_sigusr1();
+	catch_sigusr1(0);
 	ASSERT_LT(0, fill(nb, 2));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, send_late, &s));
 	ASSERT_EQ(0, wait_blocked(ipch_fd(self->b), 1));
@@ -382,7 +368,7 @@ TEST_F(chan, lock_interrupted_is_eintr)
 	struct interrupted w = { .ipc = self->b, .ret = 1 };
 	pthread_t thread;
 
-	catch_sigusr1();
+	catch_sigusr1(0);
 	ASSERT_EQ(0, ipch_lock(self->a, "L"));
 	ASSERT_EQ(0, pthread_create(&thread, NULL, lock_waiting, &w));
 	ASSERT_EQ(0, wait_waiters(ipch_fd(self->a), "L", 1));
@@ -678,44 +664,20 @@ TEST_F(chan, async_lock_stale_grant_is_dropped)
 	EXPECT_EQ(0, ipch_unlock_cookie(self->b, "M", 8));
 }
 
-static int param_read(const char *path)
-{
-	FILE *f = fopen(path, "r");
-	int val = -1;
-
-	if (f) {
-		if (fscanf(f, "%d", &val) != 1)
-			val = -1;
-		fclose(f);
-	}
-	return val;
-}
-
-static int param_write(const char *path, int val)
-{
-	FILE *f = fopen(path, "w");
-	int bad;
-
-	if (!f)
-		return -1;
-	bad = fprintf(f, "%d\n", val) < 0;
-	return fclose(f) || bad ? -1 : 0;
-}
-
 TEST_F(chan, async_requests_beyond_the_quota_are_edquot)
 {
 	struct granted g = { 0 };
-	int saved;
+	long saved;
 
 	if (geteuid() != 0)
 		SKIP(return, "changing max_lock_requests needs root");
-	saved = param_read(REQUESTS_PARAM);
+	saved = param_get(REQUESTS_PARAM);
 	ASSERT_LT(0, saved);
-	ASSERT_EQ(0, param_write(REQUESTS_PARAM, 2));
+	ASSERT_EQ(0, param_set_num(REQUESTS_PARAM, 2));
 	EXPECT_EQ(0, ipch_lock_async(self->b, "A", 1, on_granted, &g));
 	EXPECT_EQ(0, ipch_lock_async(self->b, "B", 1, on_granted, &g));
 	EXPECT_EQ(-EDQUOT, ipch_lock_async(self->b, "C", 1, on_granted, &g));
-	ASSERT_EQ(0, param_write(REQUESTS_PARAM, saved));
+	ASSERT_EQ(0, param_set_num(REQUESTS_PARAM, saved));
 	/* The refused request left no entry: asking again works. */
 	EXPECT_EQ(0, ipch_lock_async(self->b, "C", 1, on_granted, &g));
 	EXPECT_EQ(3, ipch_dispatch(self->b));

@@ -9,11 +9,6 @@
 #include "kselftest_harness.h"
 #include "ipch_test.h"
 
-#define NEED_DEVICE() do { \
-	if (!have_device()) \
-		SKIP(return, IPCH_DEV " missing: module not loaded"); \
-} while (0)
-
 /* Two peers of one channel, 1 and 2, and the lock name "L". */
 FIXTURE(pair) {
 	int a, b;
@@ -358,18 +353,6 @@ static void *wait_lock(void *arg)
 	return NULL;
 }
 
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-static void catch_sigusr1(int flags)
-{
-	struct sigaction sa = { .sa_handler = on_signal, .sa_flags = flags };
-
-	sigaction(SIGUSR1, &sa, NULL);
-}
-
 TEST_F(pair, signal_is_eintr_and_takes_the_request_out)
 {
 	struct waiter w = { .name = "L", .cookie = 5 };
@@ -416,21 +399,6 @@ TEST_F(pair, restart_after_signal_keeps_the_deadline)
 	EXPECT_LE(w.deadline, mono_ns());
 	TH_LOG("%ld signals during the wait", signals);
 	close(w.fd);
-}
-
-/* Reads exactly @n bytes from a pipe that writers fill a byte at a time. */
-static ssize_t read_all(int fd, char *buf, size_t n)
-{
-	size_t got = 0;
-	ssize_t r;
-
-	while (got < n) {
-		r = read(fd, buf + got, n - got);
-		if (r <= 0)
-			return r;
-		got += r;
-	}
-	return got;
 }
 
 /*
@@ -699,37 +667,21 @@ TEST_F_TIMEOUT(root, thousand_kills_while_holding_and_waiting_leak_nothing,
 	EXPECT_EQ(0, st.records);
 }
 
-static int param_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "/sys/module/ipchannel/parameters/%s",
-		 name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 TEST_F(root, lock_limits_are_enforced)
 {
-	EXPECT_EQ(-EINVAL, param_write("max_locks", "0"));
-	EXPECT_EQ(-EINVAL, param_write("max_lock_requests", "65537"));
+	EXPECT_EQ(-EINVAL, param_set("max_locks", "0"));
+	EXPECT_EQ(-EINVAL, param_set("max_lock_requests", "65537"));
 
-	ASSERT_EQ(0, param_write("max_lock_requests", "2"));
+	ASSERT_EQ(0, param_set("max_lock_requests", "2"));
 	EXPECT_EQ(0, lock(self->fd, "a", 1));
 	EXPECT_EQ(0, lock(self->fd, "b", 1));
 	EXPECT_EQ(-EDQUOT, lock(self->fd, "c", 1));
-	ASSERT_EQ(0, param_write("max_lock_requests", "256"));
+	ASSERT_EQ(0, param_set("max_lock_requests", "256"));
 
-	ASSERT_EQ(0, param_write("max_locks", "3"));
+	ASSERT_EQ(0, param_set("max_locks", "3"));
 	EXPECT_EQ(0, lock(self->fd, "c", 1));
 	EXPECT_EQ(-ENOSPC, lock(self->fd, "d", 1));
-	ASSERT_EQ(0, param_write("max_locks", "1024"));
+	ASSERT_EQ(0, param_set("max_locks", "1024"));
 	EXPECT_EQ(0, lock(self->fd, "d", 1));
 }
 

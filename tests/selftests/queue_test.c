@@ -8,18 +8,6 @@
 #include "kselftest_harness.h"
 #include "ipch_test.h"
 
-#define NEED_DEVICE() do { \
-	if (!have_device()) \
-		SKIP(return, IPCH_DEV " missing: module not loaded"); \
-} while (0)
-
-#define NEED_ROOT() do { \
-	if (geteuid() != 0) \
-		SKIP(return, "needs root"); \
-} while (0)
-
-#define PARAMS "/sys/module/ipchannel/parameters/"
-
 static int queued(int fd)
 {
 	int n = -1;
@@ -36,34 +24,6 @@ static int fill(int fd, uint32_t to)
 	while ((ret = send_str(fd, to, "fill")) > 0)
 		n++;
 	return ret == -EAGAIN ? n : -1;
-}
-
-static int param_write(const char *name, const char *val)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), PARAMS "%s", name);
-	fd = open(path, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
-/* SIGUSR1 interrupts system calls: no SA_RESTART. */
-static void catch_sigusr1(void)
-{
-	struct sigaction sa = { .sa_handler = on_signal };
-
-	sigaction(SIGUSR1, &sa, NULL);
 }
 
 TEST(full_queue_gives_eagain_to_nonblocking_sender)
@@ -199,7 +159,7 @@ FIXTURE_SETUP(blocked)
 
 	if (!have_device())
 		SKIP(return, IPCH_DEV " missing: module not loaded");
-	catch_sigusr1();
+	catch_sigusr1(0);
 	self->a = dev_open(O_NONBLOCK);
 	self->b = dev_open(O_NONBLOCK);
 	self->writer = dev_open(0);
@@ -328,7 +288,7 @@ TEST(signal_interrupts_blocked_reader_with_eintr)
 	pthread_t t;
 
 	NEED_DEVICE();
-	catch_sigusr1();
+	catch_sigusr1(0);
 	ASSERT_EQ(1, join(br.fd, chan_name("rdsig")));
 	ASSERT_EQ(0, pthread_create(&t, NULL, blocking_reader, &br));
 	/* A signal that lands before read() sleeps is lost; send more. */
@@ -619,7 +579,7 @@ FIXTURE_TEARDOWN(params)
 	int i;
 
 	for (i = 0; i < 3; i++)
-		param_write(param_names[i], self->saved[i]);
+		param_set(param_names[i], self->saved[i]);
 }
 
 TEST_F(params, lowered_limits_apply_to_the_next_send)
@@ -628,8 +588,8 @@ TEST_F(params, lowered_limits_apply_to_the_next_send)
 	int a = dev_open(O_NONBLOCK);
 
 	ASSERT_EQ(1, join(a, chan_name("params")));
-	ASSERT_EQ(0, param_write("max_queue_records", "3"));
-	ASSERT_EQ(0, param_write("max_msg_size", "10"));
+	ASSERT_EQ(0, param_set("max_queue_records", "3"));
+	ASSERT_EQ(0, param_set("max_msg_size", "10"));
 	ASSERT_EQ(0, get_info(a, &info));
 	EXPECT_EQ(3, info.max_queue_records);
 	EXPECT_EQ(10, info.max_msg_size);
@@ -641,11 +601,11 @@ TEST_F(params, lowered_limits_apply_to_the_next_send)
 
 TEST_F(params, out_of_range_values_are_refused)
 {
-	EXPECT_EQ(-EINVAL, param_write("max_queue_records", "0"));
-	EXPECT_EQ(-EINVAL, param_write("max_queue_bytes", "63"));
-	EXPECT_EQ(-EINVAL, param_write("max_msg_size", "16777217"));
-	EXPECT_EQ(-EINVAL, param_write("max_msg_size", "many"));
-	EXPECT_EQ(0, param_write("max_msg_size", "0"));
+	EXPECT_EQ(-EINVAL, param_set("max_queue_records", "0"));
+	EXPECT_EQ(-EINVAL, param_set("max_queue_bytes", "63"));
+	EXPECT_EQ(-EINVAL, param_set("max_msg_size", "16777217"));
+	EXPECT_EQ(-EINVAL, param_set("max_msg_size", "many"));
+	EXPECT_EQ(0, param_set("max_msg_size", "0"));
 }
 
 TEST_F(params, empty_queue_takes_a_record_bigger_than_max_queue_bytes)
@@ -654,7 +614,7 @@ TEST_F(params, empty_queue_takes_a_record_bigger_than_max_queue_bytes)
 	char big[200] = "";
 
 	ASSERT_EQ(1, join(a, chan_name("tiny")));
-	ASSERT_EQ(0, param_write("max_queue_bytes", "64"));
+	ASSERT_EQ(0, param_set("max_queue_bytes", "64"));
 	ASSERT_LT(0, send_ev(a, 1, 0, NULL, big, sizeof(big)));
 	ASSERT_EQ(-EAGAIN, send_str(a, 1, "x"));
 	close(a);

@@ -10,11 +10,6 @@
 #include "kselftest_harness.h"
 #include "ipch_test.h"
 
-#define NEED_DEVICE() do { \
-	if (!have_device()) \
-		SKIP(return, IPCH_DEV " missing: module not loaded"); \
-} while (0)
-
 /* Three peers of one channel: ids 1, 2 and 3, non-blocking. */
 FIXTURE(trio) {
 	int fd[4];
