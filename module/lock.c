@@ -229,7 +229,8 @@ static int request_queue(struct ipch_channel *ch, struct ipch_request *req,
 static int request_wait(struct ipch_channel *ch, struct ipch_request *req,
 			u64 deadline_ns)
 {
-	ktime_t expires = ns_to_ktime(deadline_ns);
+	/* A deadline beyond what ktime_t holds is as good as none. */
+	ktime_t expires = ns_to_ktime(min_t(u64, deadline_ns, KTIME_MAX));
 	bool timed_out = false;
 
 	lockdep_assert_held(&ch->lock);

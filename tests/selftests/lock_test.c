@@ -373,6 +373,22 @@ TEST_F(pair, signal_is_eintr_and_takes_the_request_out)
 	close(w.fd);
 }
 
+TEST_F(pair, deadline_beyond_ktime_range_waits_like_none)
+{
+	struct waiter w = { .name = "L", .cookie = 5, .deadline = UINT64_MAX };
+
+	w.fd = dev_open(0);
+	ASSERT_EQ(3, join(w.fd, chan_name("lock")));
+	ASSERT_EQ(0, lock(self->a, "L", 1));
+	ASSERT_EQ(0, pthread_create(&w.thread, NULL, wait_lock, &w));
+	/* Queued and waiting, not timed out at once. */
+	ASSERT_EQ(0, wait_waiters(self->a, "L", 1));
+	ASSERT_EQ(0, unlock(self->a, "L", 1));
+	ASSERT_EQ(0, pthread_join(w.thread, NULL));
+	EXPECT_EQ(0, w.ret);
+	close(w.fd);
+}
+
 TEST_F(pair, restart_after_signal_keeps_the_deadline)
 {
 	struct waiter w = { .name = "L", .cookie = 5 };
