@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -322,6 +323,56 @@ TEST(stats_need_cap_sys_admin)
 	ASSERT_EQ(0, get_stats(&st));
 	EXPECT_LT(st.channels, 1000000);
 	EXPECT_EQ(EPERM, as_user(1000, try_stats, NULL));
+}
+
+TEST(stats_to_bad_pointer_is_efault)
+{
+	int fd = dev_open(0);
+
+	NEED_DEVICE();
+	NEED_ROOT();
+	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_STATS, bad_mem()));
+	ASSERT_EQ(EFAULT, errno);
+	close(fd);
+}
+
+/* Every id from 1 to IPCHANNEL_PEER_MAX in use: the next join is EUSERS. */
+FIXTURE(full) {
+	int *fd;
+};
+
+FIXTURE_SETUP(full)
+{
+	struct rlimit rl = { IPCHANNEL_PEER_MAX + 64, IPCHANNEL_PEER_MAX + 64 };
+
+	if (!have_device())
+		SKIP(return, IPCH_DEV " missing: module not loaded");
+	if (geteuid() != 0)
+		SKIP(return, "needs root for %u open files", IPCHANNEL_PEER_MAX);
+	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
+	self->fd = calloc(IPCHANNEL_PEER_MAX + 1, sizeof(int));
+	ASSERT_NE(NULL, self->fd);
+}
+
+FIXTURE_TEARDOWN(full)
+{
+}
+
+TEST_F_TIMEOUT(full, channel_with_every_id_in_use_is_eusers, 600)
+{
+	const char *name = chan_name("full");
+	uint32_t i;
+
+	for (i = 1; i <= IPCHANNEL_PEER_MAX; i++) {
+		self->fd[i] = dev_open(0);
+		ASSERT_EQ((int)i, join(self->fd[i], name));
+	}
+	self->fd[0] = dev_open(0);
+	ASSERT_EQ(-EUSERS, join(self->fd[0], name));
+
+	/* One leaves: its id is free again, and the refused file can join. */
+	close(self->fd[4321]);
+	ASSERT_EQ(4321, join(self->fd[0], name));
 }
 
 TEST(channels_are_per_network_namespace)
