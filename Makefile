@@ -17,8 +17,10 @@ CMD ?= true
 # The demo: four worker processes of the example application.
 DEMO_KVER ?= $(shell $(REPO)/tests/vm/kernels.sh | sed -n 2p)
 DEMO_CMD ?= /opt/ipchannel/examples/workers 4
+# The benchmarks: a 6.12 guest under -icount, so that the figures repeat.
+BENCH_CMD ?= /opt/ipchannel/bin/bench
 # Passed through the environment, so that any quoting survives.
-export CMD DEMO_CMD
+export CMD DEMO_CMD BENCH_CMD
 
 CHECKPATCH := $(BUILD)/checkpatch/checkpatch.pl
 CHECKPATCH_FILES = $(wildcard module/*.c module/*.h module/uapi/linux/*.h)
@@ -50,6 +52,7 @@ help:
 	@echo 'vm-shell    interactive shell in a QEMU guest running KVER'
 	@echo 'check       deps, build, checkpatch, vm-test on every kernel'
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
+	@echo 'bench       tests/bench in a 6.12 guest under -icount'
 	@echo 'install     library, headers and pkg-config file into PREFIX'
 	@echo 'install-module / install-dkms   the module, for this machine'
 	@echo 'clean       remove everything built'
@@ -119,6 +122,13 @@ demo:
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
 		--cmd "$$DEMO_CMD"
 
+bench:
+	$(REPO)/scripts/deps.sh
+	$(MAKE) kmod lib KVER="$(DEMO_KVER)"
+	$(MAKE) -C tests/bench REPO=$(REPO)
+	$(REPO)/tests/vm/run.sh --no-build --icount --kernel "$(DEMO_KVER)" \
+		--cmd "$$BENCH_CMD"
+
 # --- install ---------------------------------------------------------
 
 install: lib
@@ -155,5 +165,5 @@ clean: module-clean
 	@if [ -f examples/Makefile ]; then $(MAKE) -C examples clean; fi
 
 .PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
-	vm-test vm-run vm-shell check demo install install-module \
+	vm-test vm-run vm-shell check demo bench install install-module \
 	install-dkms module-clean clean

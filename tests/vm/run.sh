@@ -189,7 +189,8 @@ build_initramfs() {
 		cp "$f" "$opt/examples/"
 		programs+=("$f")
 	done
-	for f in "$repo"/userlib/* "$repo"/userlib/tools/*; do
+	for f in "$repo"/userlib/* "$repo"/userlib/tools/* \
+		 "$repo"/build/bench/*; do
 		is_program "$f" || continue
 		cp "$f" "$opt/bin/"
 		programs+=("$f")
