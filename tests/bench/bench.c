@@ -638,10 +638,10 @@ static void print_banner(void)
 {
 	printf("ipchannel benchmarks: fixed counts, CLOCK_MONOTONIC, 64-byte "
 	       "messages\n");
-	printf("Under QEMU -icount shift=0 (make bench) the guest clock counts "
-	       "instructions, so\nthe figures mostly repeat from run to run "
-	       "(idle time still follows the host's\nclock: expect a few per "
-	       "cent, more where a CPU idles); only ratios mean anything.\n");
+	printf("Under make bench (QEMU -icount shift=0,sleep=off) the guest "
+	       "clock counts\ninstructions and idle time is skipped, so the "
+	       "figures repeat exactly from\nrun to run; only ratios mean "
+	       "anything.\n");
 }
 
 int main(int argc, char **argv)

@@ -19,7 +19,8 @@ kernel log.
                       tests/selftests/unprivileged.list as uid 1000
   --cmd 'COMMAND'     run a shell command as root instead
   --shell             interactive shell on the terminal (quit: exit)
-  --icount            -icount shift=0: the guest clock counts instructions
+  --icount            -icount shift=0,sleep=off: the guest clock counts
+                      instructions and skips idle time, so timings repeat
   --no-build          do not run make first
   --timeout SECS      whole guest run limit (default 600, env VM_TIMEOUT)
   --test-timeout SECS limit per test program (default 300, env TEST_TIMEOUT)
@@ -246,7 +247,7 @@ else
 	qemu+=(-monitor none -serial stdio)
 fi
 if [[ $icount -eq 1 ]]; then
-	qemu+=(-icount shift=0)
+	qemu+=(-icount shift=0,sleep=off)
 	# Seen with QEMU 7.2: under -icount, 6.1 hangs bringing up the second
 	# CPU (the AP spins in cpu_init, the boot CPU in schedule()).
 	if [[ $kver == 6.1.* ]]; then
