@@ -28,6 +28,7 @@ packages=(
 	flex
 	libelf-dev
 	libssl-dev
+	groff-base
 )
 if [[ "${DEPS_DKMS:-0}" == 1 ]]; then
 	packages+=(dkms)
