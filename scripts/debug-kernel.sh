@@ -7,8 +7,9 @@
 # The kernel is Debian's linux-source-6.12, configured from allnoconfig
 # plus tests/kunit/debug.config (KASAN, lockdep, UBSAN, kmemleak, KUnit).
 # It is built outside the repository, in $IPCH_CACHE (default
-# /var/cache/ipchannel), in a directory keyed by the configuration fragment
-# and the source tarball, so it is built again only when either changes.
+# /var/cache/ipchannel), in a directory keyed by the configuration
+# fragment, this script and the source tarball, so it is built again only
+# when one of them changes.
 # Prints the build tree's path; the image is arch/x86/boot/bzImage in it.
 set -euo pipefail
 
@@ -21,7 +22,9 @@ if [[ ! -f $tarball ]]; then
 	echo "debug-kernel.sh: $tarball missing (make deps)" >&2
 	exit 1
 fi
-key=$({ cat "$fragment"; stat -c '%n %s %Y' "$tarball"; } |
+# The key covers how the kernel is built: the fragment, this script and
+# the source tarball.
+key=$({ cat "$fragment" "$0"; stat -c '%n %s %Y' "$tarball"; } |
 	sha256sum | cut -c1-16)
 tree=$cache/debug-6.12-$key
 

@@ -188,7 +188,8 @@ int ipch_info(struct ipch *ipc, struct ipchannel_info *info);
  * Return: 0, or -EINVAL (@to is 0, NULL @buf with @len), -EMSGSIZE (@len
  * above the module's max_msg_size), -ENXIO (no such peer), -EAGAIN (a
  * receiver's queue is full and IPCH_OPEN_NONBLOCK), -EINTR (a signal
- * arrived while waiting; nothing was sent), -ENOMEM.
+ * whose handler lacks SA_RESTART arrived while waiting; nothing was
+ * sent; with SA_RESTART the kernel restarts the wait), -ENOMEM.
  */
 int ipch_send(struct ipch *ipc, uint32_t to, const void *buf, size_t len);
 
@@ -346,9 +347,10 @@ typedef void (*ipch_lock_fn)(struct ipch *ipc, const char *name,
  *	      time at which to give up (a time already past still takes a
  *	      free lock)
  *
- * Waits behind the requests made before it. A signal ends the wait with
- * -EINTR and the request leaves the queue: asking again queues at the
- * back.
+ * Waits behind the requests made before it. A signal ends the wait and
+ * the request leaves the queue: -EINTR if the handler lacks SA_RESTART;
+ * with SA_RESTART the kernel asks again, at the back of the queue, with
+ * the same deadline.
  *
  * Return: 0 when the lock is held, or -EINVAL (bad @name, unknown flag,
  * @deadline with tv_nsec outside 0..999999999 or a negative tv_sec),

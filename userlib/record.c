@@ -20,7 +20,8 @@ static const unsigned char zeros[IPCHANNEL_RECORD_ALIGN];
  * @channel: a channel name, which must not hold '/' (events may)
  *
  * Checked here so that a bad name fails before any system call, with the
- * kernel's errno.
+ * kernel's errno; a name above 63 bytes is -ENAMETOOLONG, which the
+ * kernel can only report as -EINVAL for channel names.
  */
 int ipch_name_check(const char *name, bool channel)
 {
