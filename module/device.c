@@ -334,6 +334,9 @@ static long ioctl_join(struct ipch_peer *peer,
 		return -EINVAL;
 	if (!args.mode)
 		args.mode = IPCHANNEL_MODE_DEFAULT;
+	/* Refuse a read-only argument before joining, not after. */
+	if (put_user(args.peer_id, &argp->peer_id))
+		return -EFAULT;
 
 	ret = ipch_channel_join(peer, current->nsproxy->net_ns, args.name,
 				args.flags, args.mode);

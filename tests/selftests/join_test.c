@@ -204,6 +204,27 @@ TEST(bad_pointer_is_efault)
 	close(fd);
 }
 
+TEST(read_only_join_argument_is_efault_and_does_not_join)
+{
+	struct ipchannel_join *j;
+	int fd = dev_open(0);
+
+	NEED_DEVICE();
+	j = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, j);
+	snprintf(j->name, sizeof(j->name), "%s", chan_name("rdonly"));
+	j->flags = IPCHANNEL_JOIN_CREATE;
+	ASSERT_EQ(0, mprotect(j, 4096, PROT_READ));
+
+	ASSERT_EQ(-1, ioctl(fd, IPCHANNEL_IOC_JOIN, j));
+	ASSERT_EQ(EFAULT, errno);
+	/* Nothing was created and the file is still unjoined. */
+	ASSERT_EQ(-ENOENT, join_mode(dev_open(0), chan_name("rdonly"), 0, 0));
+	ASSERT_EQ(1, join(fd, chan_name("rdonly")));
+	close(fd);
+}
+
 TEST(channel_ends_with_its_last_peer)
 {
 	int a = dev_open(0), b = dev_open(0);
