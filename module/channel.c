@@ -159,7 +159,8 @@ static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
 /* Finds the channel, or links @fresh as the new one when allowed. */
 static int channel_lookup(struct ipch_net *in, struct net *net,
 			  const char *name, u32 flags,
-			  struct ipch_channel **fresh, struct ipch_channel **out)
+			  struct ipch_channel **fresh,
+			  struct ipch_channel **out)
 {
 	struct ipch_channel *ch;
 

@@ -35,9 +35,9 @@ struct ipch_channel {
 	struct mutex lock;		/* see above */
 	struct xarray peers;		/* peer id -> struct ipch_peer */
 	u32 nr_peers;
-	u64 seq;			/* sequence number of the last message */
+	u64 seq;			/* number of the last message */
 	u32 nr_blocked;			/* senders waiting for room */
-	struct list_head locks;		/* held locks: struct ipch_lock */
+	struct list_head locks;		/* of struct ipch_lock */
 	u32 nr_locks;
 
 	/*
@@ -55,7 +55,7 @@ struct ipch_peer {
 	struct net *net;		/* reference held while joined */
 	u32 id;
 	struct ipch_queue queue;	/* under channel->lock */
-	struct list_head requests;	/* lock requests, under channel->lock */
+	struct list_head requests;	/* ipch_request, channel->lock */
 	u32 nr_requests;
 	wait_queue_head_t wq;		/* readers wait here */
 	struct mutex mutex;		/* serialises join and readers */

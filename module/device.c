@@ -93,7 +93,7 @@ static int ipch_open(struct inode *inode, struct file *file)
 		return -ENOMEM;
 
 	file->private_data = peer;
-	/* RWF_NOWAIT makes one read or write non-blocking: see file_nonblock. */
+	/* RWF_NOWAIT makes one call non-blocking: see file_nonblock(). */
 	file->f_mode |= FMODE_NOWAIT;
 	return stream_open(inode, file);
 }
@@ -242,14 +242,12 @@ static int wait_readable(struct ipch_peer *peer, bool nonblock)
 	int ret;
 
 	for (;;) {
-		if (!ipch_peer_readable(peer)) {
-			if (nonblock)
-				return -EAGAIN;
-			ret = wait_event_interruptible(peer->wq,
-						       ipch_peer_readable(peer));
-			if (ret)
-				return ret;
-		}
+		if (nonblock && !ipch_peer_readable(peer))
+			return -EAGAIN;
+		ret = wait_event_interruptible(peer->wq,
+					       ipch_peer_readable(peer));
+		if (ret)
+			return ret;
 
 		if (mutex_lock_interruptible(&peer->mutex))
 			return -ERESTARTSYS;

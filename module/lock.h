@@ -21,9 +21,9 @@ struct task_struct;
  */
 struct ipch_lock {
 	struct list_head node;		/* in ipch_channel.locks */
-	struct list_head queue;		/* of ipch_request; head holds it */
+	struct list_head queue;		/* of ipch_request; head holds */
 	u32 nr_waiters;			/* requests behind the holder */
-	u64 held_since;			/* CLOCK_MONOTONIC ns of the grant */
+	u64 held_since;			/* CLOCK_MONOTONIC ns of grant */
 	char name[IPCHANNEL_NAME_LEN];
 };
 

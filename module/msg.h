@@ -17,7 +17,7 @@ struct pid;
  */
 struct ipch_msg {
 	refcount_t ref;
-	u32 sender;		/* peer id, IPCHANNEL_PEER_KERNEL for the kernel */
+	u32 sender;		/* peer id; 0 for the kernel */
 	u64 seq;		/* channel sequence number, set when queued */
 	u32 flags;		/* IPCHANNEL_RECV_* */
 	u32 len;		/* payload bytes */

@@ -369,7 +369,8 @@ FIXTURE_SETUP(full)
 	if (!have_device())
 		SKIP(return, IPCH_DEV " missing: module not loaded");
 	if (geteuid() != 0)
-		SKIP(return, "needs root for %u open files", IPCHANNEL_PEER_MAX);
+		SKIP(return, "needs root for %u open files",
+		     IPCHANNEL_PEER_MAX);
 	ASSERT_EQ(0, setrlimit(RLIMIT_NOFILE, &rl));
 	self->fd = calloc(IPCHANNEL_PEER_MAX + 1, sizeof(int));
 	ASSERT_NE(NULL, self->fd);
