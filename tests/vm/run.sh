@@ -300,6 +300,17 @@ fail() {
 	failed=1
 }
 
+# check_ok DESCRIPTION / check_not_ok DESCRIPTION: one TAP line for a check
+# made here on the host, counted with the guest's results.
+check_ok() {
+	echo "ok - $1"
+	passed=$((passed + 1))
+}
+check_not_ok() {
+	echo "not ok - $1"
+	nfailed=$((nfailed + 1))
+}
+
 touch "$output"
 report=$(awk -f "$repo/tests/vm/report.awk" "$output")
 read -r _ dmesg_begin dmesg_end exit_seen exit_value \
@@ -312,11 +323,9 @@ elif [[ $qemu_status -ne 0 ]]; then
 	fail "qemu exited with status $qemu_status"
 fi
 if [[ $dmesg_begin -eq 1 && $dmesg_end -eq 1 && $exit_seen -eq 1 ]]; then
-	echo "ok - guest finished"
-	passed=$((passed + 1))
+	check_ok "guest finished"
 else
-	echo "not ok - guest finished # markers missing: crash or hang?"
-	nfailed=$((nfailed + 1))
+	check_not_ok "guest finished # markers missing: crash or hang?"
 	fail "guest did not finish; last kernel messages:"
 	tail -n 40 "$console" 2>/dev/null | tr -d '\r' >&2
 fi
@@ -325,8 +334,7 @@ if [[ $exit_seen -eq 1 && "$exit_value" != 0 ]]; then
 fi
 
 for name in "${unbuilt[@]}"; do
-	echo "not ok - $name was built"
-	nfailed=$((nfailed + 1))
+	check_not_ok "$name was built"
 	fail "tests/selftests/$name.c has no program; did the build fail?"
 done
 
@@ -346,15 +354,13 @@ bad+='|RCU stall|rcu: INFO:.*stall|detected stalls'
 # KUnit's KTAP lines in the kernel log: a failed case or suite.
 bad+='|(^|\] ) *not ok [0-9]+ '
 if grep -qE "$bad" "$dmesg_log"; then
-	echo "not ok - guest kernel log is clean"
-	nfailed=$((nfailed + 1))
+	check_not_ok "guest kernel log is clean"
 	fail "kernel log has errors (${dmesg_log#$repo/}):"
 	line=$(grep -nE "$bad" "$dmesg_log" | head -n 1 | cut -d: -f1)
 	sed -n "$((line > 5 ? line - 5 : 1)),$((line + 60))p" "$dmesg_log" >&2
 	grep -E "$bad" "$dmesg_log" | sed 's/^/  match: /' | head -n 20 >&2
 else
-	echo "ok - guest kernel log is clean"
-	passed=$((passed + 1))
+	check_ok "guest kernel log is clean"
 fi
 
 # The debug kernel runs the KUnit suites built into the module when it
@@ -363,11 +369,9 @@ if [[ $kver == debug ]]; then
 	for suite in ipchannel-core ipchannel-channel; do
 		if grep -qE "^(\[[^]]*\] )?ok [0-9]+ $suite\$" \
 		   "$dmesg_log"; then
-			echo "ok - KUnit suite $suite"
-			passed=$((passed + 1))
+			check_ok "KUnit suite $suite"
 		else
-			echo "not ok - KUnit suite $suite"
-			nfailed=$((nfailed + 1))
+			check_not_ok "KUnit suite $suite"
 			fail "KUnit suite $suite did not pass (see ${dmesg_log#$repo/})"
 		fi
 	done
