@@ -470,6 +470,201 @@ int ipch_lock_async(struct ipch *ipc, const char *name, uint64_t cookie,
 int ipch_lock_info(struct ipch *ipc, const char *name,
 		   struct ipchannel_lock_info *info);
 
+/*
+ * Membership. ipch_on() with the event name "connect" or "disconnect"
+ * also subscribes the handle to the kernel's join and leave records
+ * (IPCHANNEL_IOC_SUBSCRIBE): the kernel first queues a "connect" for
+ * every peer already in the channel (this one included), then one for
+ * each peer that joins and a "disconnect" for each that leaves, whether
+ * it closed its handle, exited or was killed. The handler gets a message
+ * with sender 0, IPCHANNEL_RECV_SYSTEM in flags, type
+ * IPCHANNEL_SYS_PEER_JOINED or _LEFT, the pid and uid of that peer, and a
+ * struct ipchannel_membership as payload; ipch_msg_peer() reads its id.
+ * If the queue was too full for a membership record, the kernel ends the
+ * subscription with one IPCHANNEL_SYS_MEMBERSHIP_LOST record; the library
+ * then subscribes again, which replays the current members as "connect".
+ */
+
+/*
+ * ipch_msg_peer - the peer a membership record is about
+ * @msg: a record of type IPCHANNEL_SYS_PEER_JOINED or _LEFT
+ *
+ * Return: the peer id, or 0 if @msg is not a membership record.
+ */
+uint32_t ipch_msg_peer(const struct ipch_msg *msg);
+
+/*
+ * ipch_subscribe - choose the kernel's system records for this handle
+ * @ipc: the handle
+ * @flags: IPCHANNEL_SUB_MEMBERSHIP, or 0 to stop
+ *
+ * ipch_on() calls it for "connect" and "disconnect"; a program that reads
+ * with ipch_recv() calls it itself.
+ *
+ * Return: 0, or -EINVAL (unknown flag), -ENOMEM.
+ */
+int ipch_subscribe(struct ipch *ipc, uint32_t flags);
+
+/*
+ * Control plane: a generic netlink socket on the "ipchannel" family, for
+ * tools and monitors that are not peers. Asking for the family loads the
+ * module if it is installed. A caller sees the channels of its network
+ * namespace that it could join; CAP_NET_ADMIN sees them all.
+ */
+struct ipch_ctl;
+
+/* One channel, as IPCHANNEL_CMD_GET_CHANNEL gives it. */
+struct ipch_ctl_channel {
+	char name[IPCHANNEL_NAME_LEN];
+	uint32_t uid;			/* owner */
+	uint32_t gid;
+	uint32_t mode;			/* permission bits */
+	uint32_t nr_peers;
+	uint32_t nr_locks;		/* locks held */
+	uint32_t blocked;		/* senders waiting for room */
+	uint64_t seq;			/* last sequence number given */
+	uint64_t messages;		/* messages accepted */
+	uint64_t queued_records;	/* over all peers */
+	uint64_t queued_bytes;
+};
+
+/* One peer of a channel. */
+struct ipch_ctl_peer {
+	uint32_t id;
+	uint32_t pid;			/* 0 outside our pid namespace */
+	uint32_t uid;			/* euid at join */
+	char comm[16];			/* command name at join */
+	uint64_t queued_records;
+	uint64_t queued_bytes;
+	uint64_t sent;			/* messages it sent */
+	uint64_t received;		/* records it read */
+	uint64_t since_ns;		/* CLOCK_MONOTONIC of the join */
+};
+
+/* One request of one lock: position 0 holds it, the others wait. */
+struct ipch_ctl_lock {
+	char name[IPCHANNEL_NAME_LEN];
+	uint32_t pos;
+	uint32_t peer_id;
+	uint64_t cookie;
+	uint64_t since_ns;		/* granted (pos 0), or queued */
+	uint32_t nr_waiters;		/* of the lock; set at pos 0 */
+	uint32_t reserved;
+};
+
+/* Module-wide counters and limits. */
+struct ipch_ctl_stats {
+	uint32_t has_counters;		/* 0: counters not visible to us */
+	uint32_t max_msg_size;
+	uint32_t max_queue_records;
+	uint32_t max_queue_bytes;
+	uint32_t max_locks;
+	uint32_t max_lock_requests;
+	uint64_t channels;		/* live objects of the module */
+	uint64_t peers;
+	uint64_t messages;
+	uint64_t records;
+	uint64_t locks;
+	uint64_t lock_requests;
+};
+
+/* An event of the multicast group; type is an IPCHANNEL_CMD_* event. */
+struct ipch_ctl_event {
+	uint32_t type;			/* PEER_JOINED, _LEFT, LOCK_HANDOVER */
+	char channel[IPCHANNEL_NAME_LEN];
+	uint32_t peer_id;		/* who joined, left, or got the lock */
+	uint32_t pid;			/* joined and left */
+	uint32_t uid;
+	uint32_t nr_peers;
+	char comm[16];
+	char lock[IPCHANNEL_NAME_LEN];	/* handover only */
+	uint64_t cookie;		/* of the new holder */
+	uint32_t prev_peer_id;		/* who released it */
+	uint32_t reserved;
+	uint64_t prev_cookie;
+};
+
+/*
+ * ipch_ctl_open - open a control socket
+ * @out: receives it on success
+ *
+ * Return: 0, or -EPROTONOSUPPORT (no ipchannel family: the module is
+ * neither loaded nor installed), -ENOMEM, or another -errno of the socket.
+ */
+int ipch_ctl_open(struct ipch_ctl **out);
+
+/* ipch_ctl_close - close a control socket; NULL is ignored. */
+void ipch_ctl_close(struct ipch_ctl *ctl);
+
+/* ipch_ctl_fd - the socket, to poll for events after ipch_ctl_subscribe */
+int ipch_ctl_fd(const struct ipch_ctl *ctl);
+
+/*
+ * ipch_ctl_channels - list the channels the caller may see
+ * @ctl: the control socket
+ * @out: receives an array to free() with free(), NULL when empty
+ * @n: receives its length
+ *
+ * A listing that changed while it was read is read again, a few times.
+ *
+ * Return: 0, or -EAGAIN (it kept changing), -ENOMEM, -errno of netlink.
+ */
+int ipch_ctl_channels(struct ipch_ctl *ctl, struct ipch_ctl_channel **out,
+		      size_t *n);
+
+/*
+ * ipch_ctl_channel - one channel by name
+ *
+ * Return: 0, or -EINVAL (bad @name), -ENOENT (no such channel, or not
+ * visible to the caller).
+ */
+int ipch_ctl_channel(struct ipch_ctl *ctl, const char *name,
+		     struct ipch_ctl_channel *out);
+
+/*
+ * ipch_ctl_peers - the peers of a channel, by id
+ *
+ * Return: as ipch_ctl_channels(), and -EINVAL, -ENOENT as
+ * ipch_ctl_channel().
+ */
+int ipch_ctl_peers(struct ipch_ctl *ctl, const char *channel,
+		   struct ipch_ctl_peer **out, size_t *n);
+
+/*
+ * ipch_ctl_locks - the lock requests of a channel, lock by lock, each
+ * lock's holder first and its waiters in the order they will get it
+ *
+ * Return: as ipch_ctl_peers().
+ */
+int ipch_ctl_locks(struct ipch_ctl *ctl, const char *channel,
+		   struct ipch_ctl_lock **out, size_t *n);
+
+/*
+ * ipch_ctl_stats - module limits, and counters if the caller may see them
+ *
+ * Return: 0, or -errno of netlink.
+ */
+int ipch_ctl_stats(struct ipch_ctl *ctl, struct ipch_ctl_stats *out);
+
+/*
+ * ipch_ctl_subscribe - receive the events of the multicast group
+ *
+ * Return: 0, or -EPERM (the group needs CAP_NET_ADMIN), -errno.
+ */
+int ipch_ctl_subscribe(struct ipch_ctl *ctl);
+
+/*
+ * ipch_ctl_event - wait for the next event
+ * @ctl: a subscribed control socket
+ * @ev: filled in on success
+ * @timeout_ms: -1 waits for ever, 0 does not wait
+ *
+ * Return: 0, or -ETIMEDOUT, -EINTR, -ENOBUFS (events were lost because the
+ * socket's buffer was full; the next call goes on), -errno.
+ */
+int ipch_ctl_event(struct ipch_ctl *ctl, struct ipch_ctl_event *ev,
+		   int timeout_ms);
+
 #ifdef __cplusplus
 }
 #endif

@@ -66,6 +66,9 @@ struct ipchannel_send {
 
 /* struct ipchannel_recv.type of a record with IPCHANNEL_RECV_SYSTEM */
 #define IPCHANNEL_SYS_LOCK_GRANTED 1	/* event: lock name; payload: cookie */
+#define IPCHANNEL_SYS_PEER_JOINED  2	/* payload: ipchannel_membership */
+#define IPCHANNEL_SYS_PEER_LEFT	   3	/* payload: ipchannel_membership */
+#define IPCHANNEL_SYS_MEMBERSHIP_LOST 4	/* queue was full: subscribe again */
 
 /*
  * One record of a read(): this header, then event_len bytes of event
@@ -83,6 +86,18 @@ struct ipchannel_recv {
 	__u16 type;			/* IPCHANNEL_SYS_* or 0 */
 	__u32 reserved;			/* always 0 */
 };
+
+/*
+ * Payload of IPCHANNEL_SYS_PEER_JOINED and _LEFT. The pid and uid of the
+ * record are those of the peer it is about.
+ */
+struct ipchannel_membership {
+	__u32 peer_id;			/* the peer that joined or left */
+	__u32 nr_peers;			/* peers in the channel after it */
+};
+
+/* IPCHANNEL_IOC_SUBSCRIBE flags */
+#define IPCHANNEL_SUB_MEMBERSHIP _BITUL(0)	/* join and leave records */
 
 /* The state of the calling peer and its channel. */
 struct ipchannel_info {
@@ -138,11 +153,100 @@ struct ipchannel_lock_info {
 				     struct ipchannel_info)
 #define IPCHANNEL_IOC_STATS	_IOR(IPCHANNEL_IOC_MAGIC, 0x02, \
 				     struct ipchannel_stats)
+#define IPCHANNEL_IOC_SUBSCRIBE	_IOW(IPCHANNEL_IOC_MAGIC, 0x03, __u32)
 #define IPCHANNEL_IOC_LOCK	_IOW(IPCHANNEL_IOC_MAGIC, 0x10, \
 				     struct ipchannel_lock)
 #define IPCHANNEL_IOC_UNLOCK	_IOW(IPCHANNEL_IOC_MAGIC, 0x11, \
 				     struct ipchannel_lock)
 #define IPCHANNEL_IOC_LOCK_INFO	_IOWR(IPCHANNEL_IOC_MAGIC, 0x12, \
 				      struct ipchannel_lock_info)
+
+/*
+ * Generic netlink family IPCHANNEL_GENL_NAME, the control plane. Every
+ * message is a flat list of IPCHANNEL_A_* attributes:
+ *
+ * GET_CHANNEL  request: [CHANNEL]; dump of all visible channels, or one
+ *              reply for CHANNEL
+ *   reply      CHANNEL, UID, GID, MODE, NR_PEERS, NR_LOCKS, BLOCKED,
+ *              SEQ, MESSAGES, QUEUED_RECORDS, QUEUED_BYTES
+ * GET_PEER     request: CHANNEL; dump, one message per peer by id
+ *   reply      CHANNEL, PEER_ID, PID, UID, COMM, QUEUED_RECORDS,
+ *              QUEUED_BYTES, SENT, RECEIVED, SINCE_NS
+ * GET_LOCK     request: CHANNEL; dump, one message per lock request, lock
+ *              by lock, each lock's requests in queue order
+ *   reply      CHANNEL, LOCK, LOCK_POS (0: the holder), PEER_ID, COOKIE,
+ *              SINCE_NS (granted, or queued), NR_WAITERS (holder only)
+ * GET_STATS    request: nothing; one reply
+ *   reply      the MAX_* limits; the STAT_* counters of the whole module
+ *              only for CAP_NET_ADMIN in the initial user namespace
+ *
+ * Events, multicast to IPCHANNEL_GENL_MCGRP (CAP_NET_ADMIN to listen):
+ * PEER_JOINED  CHANNEL, PEER_ID, PID, UID, COMM, NR_PEERS
+ * PEER_LEFT    CHANNEL, PEER_ID, PID, UID, COMM, NR_PEERS
+ * LOCK_HANDOVER CHANNEL, LOCK, PEER_ID and COOKIE of the new holder,
+ *              PREV_PEER_ID and PREV_COOKIE of the one that released it
+ *
+ * Pids and uids are given as seen from the namespaces of the process that
+ * reads; SINCE_NS is CLOCK_MONOTONIC.
+ */
+#define IPCHANNEL_GENL_NAME	"ipchannel"
+#define IPCHANNEL_GENL_VERSION	1
+#define IPCHANNEL_GENL_MCGRP	"events"
+
+enum ipchannel_cmd {
+	IPCHANNEL_CMD_UNSPEC,
+	IPCHANNEL_CMD_GET_CHANNEL,
+	IPCHANNEL_CMD_GET_PEER,
+	IPCHANNEL_CMD_GET_LOCK,
+	IPCHANNEL_CMD_GET_STATS,
+	IPCHANNEL_CMD_PEER_JOINED,
+	IPCHANNEL_CMD_PEER_LEFT,
+	IPCHANNEL_CMD_LOCK_HANDOVER,
+
+	__IPCHANNEL_CMD_MAX
+};
+#define IPCHANNEL_CMD_MAX	(__IPCHANNEL_CMD_MAX - 1)
+
+enum ipchannel_attr {
+	IPCHANNEL_A_UNSPEC,
+	IPCHANNEL_A_PAD,
+	IPCHANNEL_A_CHANNEL,		/* string: channel name */
+	IPCHANNEL_A_UID,		/* u32: owner, or a peer's euid */
+	IPCHANNEL_A_GID,		/* u32: group of the channel */
+	IPCHANNEL_A_MODE,		/* u32: permission bits */
+	IPCHANNEL_A_NR_PEERS,		/* u32 */
+	IPCHANNEL_A_NR_LOCKS,		/* u32: locks held */
+	IPCHANNEL_A_BLOCKED,		/* u32: senders waiting for room */
+	IPCHANNEL_A_SEQ,		/* u64: last sequence number given */
+	IPCHANNEL_A_MESSAGES,		/* u64: messages accepted */
+	IPCHANNEL_A_QUEUED_RECORDS,	/* u64: records queued */
+	IPCHANNEL_A_QUEUED_BYTES,	/* u64: bytes of those records */
+	IPCHANNEL_A_PEER_ID,		/* u32 */
+	IPCHANNEL_A_PID,		/* u32: 0 outside our pid namespace */
+	IPCHANNEL_A_COMM,		/* string: command name at join */
+	IPCHANNEL_A_SENT,		/* u64: messages the peer sent */
+	IPCHANNEL_A_RECEIVED,		/* u64: records the peer read */
+	IPCHANNEL_A_SINCE_NS,		/* u64: joined, granted or queued */
+	IPCHANNEL_A_LOCK,		/* string: lock name */
+	IPCHANNEL_A_LOCK_POS,		/* u32: 0 holds, 1.. waits */
+	IPCHANNEL_A_COOKIE,		/* u64: owner cookie of a request */
+	IPCHANNEL_A_NR_WAITERS,		/* u32 */
+	IPCHANNEL_A_PREV_PEER_ID,	/* u32 */
+	IPCHANNEL_A_PREV_COOKIE,	/* u64 */
+	IPCHANNEL_A_STAT_CHANNELS,	/* u64: live objects, whole module */
+	IPCHANNEL_A_STAT_PEERS,		/* u64 */
+	IPCHANNEL_A_STAT_MESSAGES,	/* u64 */
+	IPCHANNEL_A_STAT_RECORDS,	/* u64 */
+	IPCHANNEL_A_STAT_LOCKS,		/* u64 */
+	IPCHANNEL_A_STAT_LOCK_REQUESTS,	/* u64 */
+	IPCHANNEL_A_MAX_MSG_SIZE,	/* u32: module parameters */
+	IPCHANNEL_A_MAX_QUEUE_RECORDS,	/* u32 */
+	IPCHANNEL_A_MAX_QUEUE_BYTES,	/* u32 */
+	IPCHANNEL_A_MAX_LOCKS,		/* u32 */
+	IPCHANNEL_A_MAX_LOCK_REQUESTS,	/* u32 */
+
+	__IPCHANNEL_A_MAX
+};
+#define IPCHANNEL_A_MAX		(__IPCHANNEL_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_IPCHANNEL_H */
