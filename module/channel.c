@@ -2,23 +2,26 @@
 /* channel.c - channels, their peers and message delivery */
 #include <linux/capability.h>
 #include <linux/cred.h>
+#include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/timekeeping.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
 #include "channel.h"
 #include "ipch.h"
 #include "lock.h"
-
-/* The channels of one network namespace. */
-struct ipch_net {
-	struct mutex lock;		/* guards channels */
-	struct list_head channels;
-};
+#include "member.h"
+#include "netlink.h"
 
 static unsigned int ipch_net_id;
+
+struct ipch_net *ipch_net(struct net *net)
+{
+	return net_generic(net, ipch_net_id);
+}
 
 static int __net_init ipch_net_init(struct net *net)
 {
@@ -113,7 +116,7 @@ static void channel_free(struct ipch_channel *ch)
 	atomic64_dec(&ipch_count.channels);
 }
 
-static struct ipch_channel *channel_find(struct ipch_net *in, const char *name)
+struct ipch_channel *ipch_channel_find(struct ipch_net *in, const char *name)
 {
 	struct ipch_channel *ch;
 
@@ -124,8 +127,11 @@ static struct ipch_channel *channel_find(struct ipch_net *in, const char *name)
 	return NULL;
 }
 
-/* Read and write permission, the way System V IPC checks it. */
-static bool channel_permitted(struct ipch_channel *ch, struct net *net)
+/*
+ * Do the mode bits give the caller read and write permission? Checked the
+ * way System V IPC does, before any capability.
+ */
+bool ipch_channel_mode_permits(const struct ipch_channel *ch)
 {
 	umode_t granted = ch->mode;
 
@@ -134,9 +140,13 @@ static bool channel_permitted(struct ipch_channel *ch, struct net *net)
 	else if (in_group_p(ch->gid))
 		granted >>= 3;
 
-	if ((granted & 06) == 06)
-		return true;
-	return ns_capable(net->user_ns, CAP_IPC_OWNER);
+	return (granted & 06) == 06;
+}
+
+static bool channel_permitted(struct ipch_channel *ch, struct net *net)
+{
+	return ipch_channel_mode_permits(ch) ||
+	       ns_capable(net->user_ns, CAP_IPC_OWNER);
 }
 
 static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
@@ -150,10 +160,21 @@ static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
 	if (!ret) {
 		peer->id = id;
 		ch->nr_peers++;
+		ch->gen++;
+		ipch_member_notify(ch, peer, IPCHANNEL_SYS_PEER_JOINED);
 	}
 	mutex_unlock(&ch->lock);
 
 	return ret == -EBUSY ? -EUSERS : ret;
+}
+
+/* Who joins, for membership records, dumps and events. */
+static void peer_identify(struct ipch_peer *peer)
+{
+	peer->pid = get_pid(task_tgid(current));
+	peer->uid = current_euid();
+	get_task_comm(peer->comm, current);
+	peer->since = ktime_get_ns();
 }
 
 /* Finds the channel, or links @fresh as the new one when allowed. */
@@ -166,7 +187,7 @@ static int channel_lookup(struct ipch_net *in, struct net *net,
 
 	lockdep_assert_held(&in->lock);
 
-	ch = channel_find(in, name);
+	ch = ipch_channel_find(in, name);
 	if (ch) {
 		if (flags & IPCHANNEL_JOIN_EXCL)
 			return -EEXIST;
@@ -212,8 +233,11 @@ int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 	ret = channel_lookup(in, net, name, flags, &fresh, &ch);
 	if (ret)
 		goto out_net;
+	peer_identify(peer);
 	ret = channel_add_peer(ch, peer);
 	if (ret) {
+		put_pid(peer->pid);
+		peer->pid = NULL;
 		if (!ch->nr_peers) {
 			list_del(&ch->node);
 			channel_free(ch);
@@ -221,10 +245,12 @@ int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 		goto out_net;
 	}
 	peer->net = get_net(net);
+	in->gen++;
 	/* Publish id and net before the channel; see ipch_peer_channel(). */
 	smp_store_release(&peer->channel, ch);
 	atomic64_inc(&ipch_count.peers);
 	pr_debug("%s: peer %u joined\n", ch->name, peer->id);
+	ipch_nl_peer_event(ch, peer, IPCHANNEL_CMD_PEER_JOINED);
 
 out_net:
 	mutex_unlock(&in->lock);
@@ -254,12 +280,16 @@ static void channel_leave(struct ipch_peer *peer)
 	mutex_lock(&ch->lock);
 	xa_erase(&ch->peers, peer->id);
 	ch->nr_peers--;
+	ch->gen++;
 	ipch_lock_drop_peer(ch, peer);
 	ipch_queue_purge(&peer->queue);
+	ipch_member_notify(ch, peer, IPCHANNEL_SYS_PEER_LEFT);
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
 
+	in->gen++;
 	pr_debug("%s: peer %u left\n", ch->name, peer->id);
+	ipch_nl_peer_event(ch, peer, IPCHANNEL_CMD_PEER_LEFT);
 	if (!ch->nr_peers) {
 		list_del(&ch->node);
 		channel_free(ch);
@@ -275,6 +305,8 @@ void ipch_peer_free(struct ipch_peer *peer)
 {
 	if (peer->channel)
 		channel_leave(peer);
+	ipch_member_disarm(peer);
+	put_pid(peer->pid);
 	mutex_destroy(&peer->mutex);
 	kfree(peer);
 }
@@ -365,6 +397,8 @@ static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 	}
 
 	msg->seq = ++ch->seq;
+	ch->messages++;
+	from->sent++;
 	if (target != IPCHANNEL_PEER_ALL) {
 		deliver_one(xa_load(&ch->peers, target), &recs, msg);
 		return 0;
@@ -447,6 +481,7 @@ void ipch_peer_pop(struct ipch_peer *peer)
 
 	mutex_lock(&ch->lock);
 	ipch_queue_pop(&peer->queue);
+	peer->received++;
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
 }

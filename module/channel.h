@@ -5,6 +5,7 @@
 
 #include <linux/list.h>
 #include <linux/mutex.h>
+#include <linux/sched.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
@@ -14,6 +15,18 @@
 #include "msg.h"
 
 struct net;
+struct pid;
+
+/*
+ * The channels of one network namespace. lock guards the list, the
+ * creation and removal of a channel and gen, which moves on every join
+ * and leave so that a netlink dump can tell that it was interrupted.
+ */
+struct ipch_net {
+	struct mutex lock;		/* see above */
+	struct list_head channels;
+	unsigned int gen;
+};
 
 /*
  * A channel of one network namespace. It lives while it has peers: the
@@ -36,6 +49,8 @@ struct ipch_channel {
 	struct xarray peers;		/* peer id -> struct ipch_peer */
 	u32 nr_peers;
 	u64 seq;			/* number of the last message */
+	u64 messages;			/* messages accepted */
+	unsigned int gen;		/* moves when peers or locks change */
 	u32 nr_blocked;			/* senders waiting for room */
 	struct list_head locks;		/* of struct ipch_lock */
 	u32 nr_locks;
@@ -49,20 +64,41 @@ struct ipch_channel {
 	wait_queue_head_t space_wq;
 };
 
-/* One open file of /dev/ipchannel. */
+/*
+ * One open file of /dev/ipchannel. What join sets is fixed until the file
+ * closes; the fields marked so are guarded by channel->lock.
+ */
 struct ipch_peer {
 	struct ipch_channel *channel;	/* NULL until joined, then fixed */
 	struct net *net;		/* reference held while joined */
 	u32 id;
-	struct ipch_queue queue;	/* under channel->lock */
+	struct pid *pid;		/* thread group that joined */
+	kuid_t uid;			/* its euid then */
+	char comm[TASK_COMM_LEN];
+	u64 since;			/* CLOCK_MONOTONIC ns of the join */
+	struct ipch_queue queue;	/* channel->lock */
+	u64 sent;			/* channel->lock: messages sent */
+	u64 received;			/* channel->lock: records read */
 	struct list_head requests;	/* ipch_request, channel->lock */
 	u32 nr_requests;
+	/*
+	 * Membership records, channel->lock. While subscribed, lost and
+	 * lost_rec hold the record that ends the subscription when one
+	 * could not be queued, made in advance so that it cannot fail.
+	 */
+	bool subscribed;
+	struct ipch_msg *lost;
+	struct ipch_record *lost_rec;
 	wait_queue_head_t wq;		/* readers wait here */
 	struct mutex mutex;		/* serialises join and readers */
 };
 
 int ipch_net_register(void);
 void ipch_net_unregister(void);
+struct ipch_net *ipch_net(struct net *net);
+
+struct ipch_channel *ipch_channel_find(struct ipch_net *in, const char *name);
+bool ipch_channel_mode_permits(const struct ipch_channel *ch);
 
 bool ipch_name_valid(const char *name, size_t max);
 

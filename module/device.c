@@ -17,7 +17,9 @@
 #include "channel.h"
 #include "ipch.h"
 #include "lock.h"
+#include "member.h"
 #include "msg.h"
+#include "netlink.h"
 
 struct ipch_counters ipch_count;
 
@@ -373,6 +375,19 @@ static long ioctl_stats(void __user *argp)
 	return copy_to_user(argp, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static long ioctl_subscribe(struct ipch_peer *peer, u32 __user *argp)
+{
+	u32 flags;
+
+	if (!ipch_peer_channel(peer))
+		return -ENOTCONN;
+	if (get_user(flags, argp))
+		return -EFAULT;
+	if (flags & ~IPCHANNEL_SUB_MEMBERSHIP)
+		return -EINVAL;
+	return ipch_peer_subscribe(peer, flags);
+}
+
 static int lock_copy_in(struct ipch_peer *peer, void __user *argp,
 			struct ipchannel_lock *args)
 {
@@ -458,6 +473,8 @@ static long ipch_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return ioctl_info(peer, argp);
 	case IPCHANNEL_IOC_STATS:
 		return ioctl_stats(argp);
+	case IPCHANNEL_IOC_SUBSCRIBE:
+		return ioctl_subscribe(peer, argp);
 	case IPCHANNEL_IOC_LOCK:
 		return ioctl_lock(peer, argp);
 	case IPCHANNEL_IOC_UNLOCK:
@@ -502,8 +519,14 @@ static int __init ipch_init(void)
 	ret = misc_register(&ipch_misc);
 	if (ret)
 		goto err_misc;
+	/* Last: a tool that finds the family finds everything working. */
+	ret = ipch_nl_register();
+	if (ret)
+		goto err_nl;
 	return 0;
 
+err_nl:
+	misc_deregister(&ipch_misc);
 err_misc:
 	ipch_net_unregister();
 err_net:
@@ -513,6 +536,7 @@ err_net:
 
 static void __exit ipch_exit(void)
 {
+	ipch_nl_unregister();
 	misc_deregister(&ipch_misc);
 	ipch_net_unregister();
 	ipch_msg_cache_destroy();

@@ -12,6 +12,7 @@
 #include "ipch.h"
 #include "lock.h"
 #include "msg.h"
+#include "netlink.h"
 
 /* 1..63 printable ASCII bytes followed by a NUL. */
 bool ipch_lock_name_valid(const char *name)
@@ -177,8 +178,10 @@ static void request_remove(struct ipch_channel *ch, struct ipch_request *req)
 		if (next) {
 			lock->nr_waiters--;
 			request_grant(ch, next);
+			ipch_nl_lock_handover(ch, lock, req, next);
 		}
 	}
+	ch->gen++;
 	if (list_empty(&lock->queue))
 		lock_free(ch, lock);
 }
@@ -211,6 +214,8 @@ static int request_queue(struct ipch_channel *ch, struct ipch_request *req,
 	}
 
 	req->lock = lock;
+	req->since = ktime_get_ns();
+	ch->gen++;
 	list_add_tail(&req->node, &lock->queue);
 	list_add_tail(&req->peer_node, &peer->requests);
 	peer->nr_requests++;

@@ -176,7 +176,7 @@ struct ipchannel_lock_info {
  *              by lock, each lock's requests in queue order
  *   reply      CHANNEL, LOCK, LOCK_POS (0: the holder), PEER_ID, COOKIE,
  *              SINCE_NS (granted, or queued), NR_WAITERS (holder only)
- * GET_STATS    request: nothing; one reply
+ * GET_STATS    request: nothing; answered by one message
  *   reply      the MAX_* limits; the STAT_* counters of the whole module
  *              only for CAP_NET_ADMIN in the initial user namespace
  *
@@ -205,6 +205,7 @@ enum ipchannel_cmd {
 
 	__IPCHANNEL_CMD_MAX
 };
+
 #define IPCHANNEL_CMD_MAX	(__IPCHANNEL_CMD_MAX - 1)
 
 enum ipchannel_attr {
@@ -247,6 +248,7 @@ enum ipchannel_attr {
 
 	__IPCHANNEL_A_MAX
 };
+
 #define IPCHANNEL_A_MAX		(__IPCHANNEL_A_MAX - 1)
 
 #endif /* _UAPI_LINUX_IPCHANNEL_H */
