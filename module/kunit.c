@@ -8,6 +8,7 @@
 #include "channel.h"
 #include "ipch.h"
 #include "lock.h"
+#include "member.h"
 #include "msg.h"
 
 #define NR_PEERS 3
@@ -222,6 +223,107 @@ static void lock_order_and_handoff_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->peer[3]->queue.nr_records, 0);
 }
 
+/* The peer id a membership record at the head of @peer's queue is about. */
+static u32 member_head(struct kunit *test, struct ipch_peer *peer, u16 type)
+{
+	struct ipchannel_membership body;
+	struct ipch_msg *msg = ipch_queue_peek(&peer->queue);
+
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, msg->type, type);
+	KUNIT_EXPECT_EQ(test, msg->sender, IPCHANNEL_PEER_KERNEL);
+	KUNIT_EXPECT_EQ(test, msg->flags, IPCHANNEL_RECV_SYSTEM);
+	KUNIT_ASSERT_EQ(test, msg->len, sizeof(body));
+	memcpy(&body, msg->data, sizeof(body));
+	ipch_queue_pop(&peer->queue);
+	return body.peer_id;
+}
+
+static int subscribe(struct ipch_peer *peer)
+{
+	return ipch_peer_subscribe(peer, IPCHANNEL_SUB_MEMBERSHIP);
+}
+
+/* Subscribing replays every member; then joins and leaves follow. */
+static void membership_replay_and_leave_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, subscribe(f->peer[2]), 0);
+	KUNIT_ASSERT_EQ(test, f->peer[2]->queue.nr_records, NR_PEERS);
+	for (i = 1; i <= NR_PEERS; i++)
+		KUNIT_EXPECT_EQ(test, member_head(test, f->peer[2],
+						  IPCHANNEL_SYS_PEER_JOINED),
+				i);
+
+	ipch_peer_free(f->peer[3]);
+	f->peer[3] = NULL;
+	KUNIT_EXPECT_EQ(test, member_head(test, f->peer[2],
+					  IPCHANNEL_SYS_PEER_LEFT), 3);
+	/* Only subscribers hear of it. */
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 0);
+
+	KUNIT_ASSERT_EQ(test, ipch_peer_subscribe(f->peer[2], 0), 0);
+	ipch_peer_free(f->peer[1]);
+	f->peer[1] = NULL;
+	KUNIT_EXPECT_EQ(test, f->peer[2]->queue.nr_records, 0);
+}
+
+/* A subscriber without room gets one LOST record and is unsubscribed. */
+static void membership_lost_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *msg;
+
+	ipch_max_queue_records = 2;
+	KUNIT_ASSERT_EQ(test, subscribe(f->peer[1]), 0);
+	/* Two of the three joined records fit, then LOST. */
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 3);
+	KUNIT_EXPECT_FALSE(test, f->peer[1]->subscribed);
+	KUNIT_EXPECT_NULL(test, f->peer[1]->lost);
+	ipch_queue_pop(&f->peer[1]->queue);
+	ipch_queue_pop(&f->peer[1]->queue);
+	msg = ipch_queue_peek(&f->peer[1]->queue);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, msg->type, IPCHANNEL_SYS_MEMBERSHIP_LOST);
+	KUNIT_EXPECT_EQ(test, msg->len, 0);
+	ipch_queue_pop(&f->peer[1]->queue);
+
+	/* Unsubscribed: a leave is not queued. */
+	ipch_peer_free(f->peer[3]);
+	f->peer[3] = NULL;
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 0);
+
+	/* Subscribing again re-arms and replays the two left. */
+	KUNIT_ASSERT_EQ(test, subscribe(f->peer[1]), 0);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 2);
+	KUNIT_EXPECT_TRUE(test, f->peer[1]->subscribed);
+	KUNIT_EXPECT_NOT_NULL(test, f->peer[1]->lost);
+}
+
+/* Sent and received counters, for the netlink dumps. */
+static void peer_counters_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *msg = message(test);
+
+	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], IPCHANNEL_PEER_ALL,
+						IPCHANNEL_SEND_NOSELF, msg,
+						true), 0);
+	ipch_msg_put(msg);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->sent, 1);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->channel->messages, 1);
+
+	mutex_lock(&f->peer[2]->mutex);
+	KUNIT_EXPECT_NOT_NULL(test, ipch_peer_peek(f->peer[2]));
+	ipch_peer_pop(f->peer[2]);
+	mutex_unlock(&f->peer[2]->mutex);
+	KUNIT_EXPECT_EQ(test, f->peer[2]->received, 1);
+	KUNIT_EXPECT_EQ(test, f->peer[3]->received, 0);
+	KUNIT_EXPECT_EQ(test, f->peer[1]->received, 0);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(names_test),
 	KUNIT_CASE(queue_test),
@@ -238,6 +340,9 @@ static struct kunit_case channel_cases[] = {
 	KUNIT_CASE(unicast_and_order_test),
 	KUNIT_CASE(full_receiver_stops_broadcast_test),
 	KUNIT_CASE(lock_order_and_handoff_test),
+	KUNIT_CASE(membership_replay_and_leave_test),
+	KUNIT_CASE(membership_lost_test),
+	KUNIT_CASE(peer_counters_test),
 	{}
 };
 
