@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: LGPL-2.1-or-later
 /*
- * dispatch.c - handlers per event name, and the loop that calls them
+ * dispatch.c - handlers per event name, membership subscription, and the
+ * loop that calls the handlers
  */
 #include <errno.h>
 #include <limits.h>
@@ -11,8 +12,10 @@
 
 #include "internal.h"
 
-/* Handler name of plain messages, as in the Node.js ipchannel. */
-#define MESSAGE_EVENT	"message"
+/* Handler names, as in the Node.js ipchannel. */
+#define MESSAGE_EVENT		"message"
+#define CONNECT_EVENT		"connect"
+#define DISCONNECT_EVENT	"disconnect"
 
 static struct ipch_handler *find(struct ipch *ipc, const char *event)
 {
@@ -24,22 +27,27 @@ static struct ipch_handler *find(struct ipch *ipc, const char *event)
 	return NULL;
 }
 
-static struct ipch_handler *add(struct ipch *ipc, const char *event)
+/* Room for one more handler, so that adding it cannot fail. */
+static int reserve(struct ipch *ipc)
 {
 	struct ipch_handler *h;
 	unsigned int max;
 
-	if (ipc->nr_handlers == ipc->max_handlers) {
-		max = ipc->max_handlers ? ipc->max_handlers * 2 : 8;
-		h = realloc(ipc->handlers, max * sizeof(*h));
-		if (!h)
-			return NULL;
-		ipc->handlers = h;
-		ipc->max_handlers = max;
-	}
-	h = &ipc->handlers[ipc->nr_handlers++];
-	strcpy(h->event, event);
-	return h;
+	if (ipc->nr_handlers < ipc->max_handlers)
+		return 0;
+	max = ipc->max_handlers ? ipc->max_handlers * 2 : 8;
+	h = realloc(ipc->handlers, max * sizeof(*h));
+	if (!h)
+		return -ENOMEM;
+	ipc->handlers = h;
+	ipc->max_handlers = max;
+	return 0;
+}
+
+static bool is_membership_event(const char *event)
+{
+	return !strcmp(event, CONNECT_EVENT) ||
+	       !strcmp(event, DISCONNECT_EVENT);
 }
 
 IPCH_EXPORT int ipch_on(struct ipch *ipc, const char *event,
@@ -59,11 +67,27 @@ IPCH_EXPORT int ipch_on(struct ipch *ipc, const char *event,
 	if (err)
 		return err;
 
+	/*
+	 * Room first, then the subscription: a failed call then changes
+	 * nothing, and a subscription never exists without its handler.
+	 * Subscribing only once per handle matters: each subscription
+	 * replays every member as "connect".
+	 */
 	h = find(ipc, event);
-	if (!h)
-		h = add(ipc, event);
-	if (!h)
-		return -ENOMEM;
+	if (!h) {
+		err = reserve(ipc);
+		if (err)
+			return err;
+	}
+	if (is_membership_event(event) && !ipc->membership) {
+		err = ipch_subscribe(ipc, IPCHANNEL_SUB_MEMBERSHIP);
+		if (err)
+			return err;
+	}
+	if (!h) {
+		h = &ipc->handlers[ipc->nr_handlers++];
+		strcpy(h->event, event);
+	}
 	h->fn = fn;
 	h->arg = arg;
 	return 0;
@@ -94,16 +118,64 @@ IPCH_EXPORT int ipch_off(struct ipch *ipc, const char *event)
 	return 0;
 }
 
+IPCH_EXPORT int ipch_subscribe(struct ipch *ipc, uint32_t flags)
+{
+	__u32 arg = flags;
+	int err;
+
+	if (!ipc || (flags & ~(uint32_t)IPCHANNEL_SUB_MEMBERSHIP))
+		return -EINVAL;
+	err = ipc->io->ioctl(ipc->fd, IPCHANNEL_IOC_SUBSCRIBE, &arg);
+	if (err)
+		return err;
+	ipc->membership = flags & IPCHANNEL_SUB_MEMBERSHIP;
+	return 0;
+}
+
+/*
+ * The kernel ended the subscription because this peer's queue was full.
+ * Subscribing again replays the members as "connect" records; peers that
+ * left in between are simply absent from the replay. If that fails too,
+ * the next ipch_on() of "connect" or "disconnect" tries again.
+ */
+static void resubscribe(struct ipch *ipc)
+{
+	ipc->membership = false;
+	ipch_subscribe(ipc, IPCHANNEL_SUB_MEMBERSHIP);
+}
+
+/*
+ * The named handler of a record: membership records go to "connect" and
+ * "disconnect", other records of the kernel to no named handler (a lock
+ * grant names a lock, not an event), the rest by their event name.
+ */
+static struct ipch_handler *route(struct ipch *ipc, const struct ipch_msg *msg)
+{
+	if (msg->sender != IPCHANNEL_PEER_KERNEL &&
+	    !(msg->flags & IPCHANNEL_RECV_SYSTEM))
+		return find(ipc, msg->event[0] ? msg->event : MESSAGE_EVENT);
+	if (msg->sender != IPCHANNEL_PEER_KERNEL ||
+	    !(msg->flags & IPCHANNEL_RECV_SYSTEM))
+		return NULL;
+	if (msg->type == IPCHANNEL_SYS_PEER_JOINED)
+		return find(ipc, CONNECT_EVENT);
+	if (msg->type == IPCHANNEL_SYS_PEER_LEFT)
+		return find(ipc, DISCONNECT_EVENT);
+	return NULL;
+}
+
 /*
  * Call the handler of one record, or the callback of a lock grant (a
- * stale grant, of a request withdrawn since, calls nothing). Records of
- * the kernel name a lock, not an event, so they never go to a named
- * handler. The handler and its argument are fetched before the call
- * because the handler may change the table.
+ * stale grant, of a request withdrawn since, calls nothing). A lost
+ * membership is renewed at once, and the record still goes to the
+ * fallback handler: a program that keeps a list of members learns that
+ * the "connect" records after it are a full replay. The handler and its
+ * argument are fetched before the call because the handler may change
+ * the table.
  */
 static void handle(struct ipch *ipc, const struct ipch_msg *msg)
 {
-	const struct ipch_handler *h = NULL;
+	const struct ipch_handler *h;
 	ipch_handler_fn fn = ipc->fallback;
 	void *arg = ipc->fallback_arg;
 	struct ipch_request req;
@@ -118,9 +190,10 @@ static void handle(struct ipch *ipc, const struct ipch_msg *msg)
 		break;
 	}
 
-	if (msg->sender != IPCHANNEL_PEER_KERNEL &&
-	    !(msg->flags & IPCHANNEL_RECV_SYSTEM))
-		h = find(ipc, msg->event[0] ? msg->event : MESSAGE_EVENT);
+	if (ipch_msg_lost(msg) && ipc->membership)
+		resubscribe(ipc);
+
+	h = route(ipc, msg);
 	if (h) {
 		fn = h->fn;
 		arg = h->arg;

@@ -46,7 +46,8 @@ struct ipch_io {
 	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
 	int (*info)(int fd, struct ipchannel_info *info);
 	ssize_t (*pending)(int fd);	/* bytes queued (FIONREAD) */
-	int (*ioctl)(int fd, unsigned long cmd, void *arg);	/* locks */
+	/* locks, IPCHANNEL_IOC_SUBSCRIBE */
+	int (*ioctl)(int fd, unsigned long cmd, void *arg);
 };
 
 /*
@@ -93,6 +94,8 @@ struct ipch {
 	unsigned int max_handlers;
 	ipch_handler_fn fallback;
 	void *fallback_arg;
+	/* membership records asked for, by ipch_subscribe() or ipch_on() */
+	bool membership;
 
 	/*
 	 * Pending asynchronous lock requests. Any thread may unlock, so
@@ -120,6 +123,7 @@ int ipch_out_check(const struct ipch_out *m);
 size_t ipch_record_len(const struct ipch_out *m);
 int ipch_record_next(const unsigned char *buf, size_t *pos, size_t fill,
 		     struct ipch_msg *msg);
+bool ipch_msg_lost(const struct ipch_msg *msg);
 
 /* lock.c */
 enum ipch_grant {
@@ -131,9 +135,26 @@ enum ipch_grant {
 enum ipch_grant ipch_lock_grant(struct ipch *ipc, const struct ipch_msg *msg,
 				struct ipch_request *req);
 
+/* ctl.c: what a reply or event of the netlink family is parsed into */
+enum ipch_ctl_kind {
+	IPCH_CTL_CHANNEL,	/* struct ipch_ctl_channel */
+	IPCH_CTL_PEER,		/* struct ipch_ctl_peer */
+	IPCH_CTL_LOCK,		/* struct ipch_ctl_lock */
+	IPCH_CTL_STATS,		/* struct ipch_ctl_stats */
+	IPCH_CTL_EVENT,		/* struct ipch_ctl_event */
+};
+
+struct nlmsghdr;
+
+int ipch_ctl_parse(enum ipch_ctl_kind kind, struct nlmsghdr *hdr,
+		   void *obj);
+int ipch_nl_errno(int err);
+
 /* recv.c */
 int ipch_wait(struct ipch *ipc, short events, int timeout_ms);
 int ipch_buf_take(struct ipch *ipc, struct ipch_msg *msg);
 int ipch_buf_refill(struct ipch *ipc);
+int64_t ipch_now_ms(void);
+int ipch_time_left(int64_t end);
 
 #endif /* IPCHANNEL_INTERNAL_H */

@@ -499,9 +499,12 @@ uint32_t ipch_msg_peer(const struct ipch_msg *msg);
  * @flags: IPCHANNEL_SUB_MEMBERSHIP, or 0 to stop
  *
  * ipch_on() calls it for "connect" and "disconnect"; a program that reads
- * with ipch_recv() calls it itself.
+ * with ipch_recv() calls it itself, also again after a
+ * IPCHANNEL_SYS_MEMBERSHIP_LOST record (ipch_dispatch() does that on its
+ * own). Subscribing while subscribed replays the members again. Call it
+ * from the thread that receives, as ipch_on().
  *
- * Return: 0, or -EINVAL (unknown flag), -ENOMEM.
+ * Return: 0, or -EINVAL (NULL @ipc, unknown flag), -ENOMEM.
  */
 int ipch_subscribe(struct ipch *ipc, uint32_t flags);
 
@@ -509,7 +512,9 @@ int ipch_subscribe(struct ipch *ipc, uint32_t flags);
  * Control plane: a generic netlink socket on the "ipchannel" family, for
  * tools and monitors that are not peers. Asking for the family loads the
  * module if it is installed. A caller sees the channels of its network
- * namespace that it could join; CAP_NET_ADMIN sees them all.
+ * namespace that it could join; CAP_NET_ADMIN sees them all. One thread
+ * at a time may use a control handle; requests and events travel on two
+ * sockets of their own, so that neither disturbs the other.
  */
 struct ipch_ctl;
 
@@ -596,7 +601,10 @@ int ipch_ctl_open(struct ipch_ctl **out);
 /* ipch_ctl_close - close a control socket; NULL is ignored. */
 void ipch_ctl_close(struct ipch_ctl *ctl);
 
-/* ipch_ctl_fd - the socket, to poll for events after ipch_ctl_subscribe */
+/*
+ * ipch_ctl_fd - the event socket, to poll after ipch_ctl_subscribe(); when
+ * it is readable, call ipch_ctl_event() with timeout 0 until -ETIMEDOUT
+ */
 int ipch_ctl_fd(const struct ipch_ctl *ctl);
 
 /*
@@ -615,8 +623,8 @@ int ipch_ctl_channels(struct ipch_ctl *ctl, struct ipch_ctl_channel **out,
 /*
  * ipch_ctl_channel - one channel by name
  *
- * Return: 0, or -EINVAL (bad @name), -ENOENT (no such channel, or not
- * visible to the caller).
+ * Return: 0, or -EINVAL (bad @name), -ENAMETOOLONG, -ENOENT (no such
+ * channel, or not visible to the caller), -ENOMEM, -errno of netlink.
  */
 int ipch_ctl_channel(struct ipch_ctl *ctl, const char *name,
 		     struct ipch_ctl_channel *out);
@@ -656,11 +664,16 @@ int ipch_ctl_subscribe(struct ipch_ctl *ctl);
 /*
  * ipch_ctl_event - wait for the next event
  * @ctl: a subscribed control socket
- * @ev: filled in on success
+ * @ev: filled in on success; fields that the event type lacks are 0
  * @timeout_ms: -1 waits for ever, 0 does not wait
  *
+ * Events that arrived together are kept in the handle and returned one by
+ * one.
+ *
  * Return: 0, or -ETIMEDOUT, -EINTR, -ENOBUFS (events were lost because the
- * socket's buffer was full; the next call goes on), -errno.
+ * socket's buffer was full; returned after the events before the gap, and
+ * the next call goes on), -EPROTO (a malformed event, skipped), -EINVAL,
+ * -errno.
  */
 int ipch_ctl_event(struct ipch_ctl *ctl, struct ipch_ctl_event *ev,
 		   int timeout_ms);

@@ -157,3 +157,29 @@ int ipch_record_next(const unsigned char *buf, size_t *pos, size_t fill,
 	*pos += hdr.size < left ? hdr.size : left;
 	return 1;
 }
+
+/* Is @msg a record of the kernel itself (not a peer's event)? */
+static bool from_kernel(const struct ipch_msg *msg)
+{
+	return msg->sender == IPCHANNEL_PEER_KERNEL &&
+	       (msg->flags & IPCHANNEL_RECV_SYSTEM);
+}
+
+/* ipch_msg_lost - is @msg the kernel's IPCHANNEL_SYS_MEMBERSHIP_LOST? */
+bool ipch_msg_lost(const struct ipch_msg *msg)
+{
+	return from_kernel(msg) && msg->type == IPCHANNEL_SYS_MEMBERSHIP_LOST;
+}
+
+IPCH_EXPORT uint32_t ipch_msg_peer(const struct ipch_msg *msg)
+{
+	struct ipchannel_membership m;
+
+	if (!msg || !from_kernel(msg) || !msg->data || msg->len < sizeof(m))
+		return 0;
+	if (msg->type != IPCHANNEL_SYS_PEER_JOINED &&
+	    msg->type != IPCHANNEL_SYS_PEER_LEFT)
+		return 0;
+	memcpy(&m, msg->data, sizeof(m));
+	return m.peer_id;
+}

@@ -133,7 +133,8 @@ int ipch_buf_take(struct ipch *ipc, struct ipch_msg *msg)
 	return ret;
 }
 
-static int64_t now_ms(void)
+/* ipch_now_ms - CLOCK_MONOTONIC in milliseconds */
+int64_t ipch_now_ms(void)
 {
 	struct timespec ts;
 
@@ -141,21 +142,21 @@ static int64_t now_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Milliseconds from now to @end (-1: no limit), as poll() takes them. */
-static int time_left(int64_t end)
+/* ipch_time_left - ms from now to @end (-1: no limit), as poll() takes */
+int ipch_time_left(int64_t end)
 {
 	int64_t left;
 
 	if (end < 0)
 		return -1;
-	left = end - now_ms();
+	left = end - ipch_now_ms();
 	return left > 0 ? (int)left : 0;
 }
 
 IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 			  int timeout_ms)
 {
-	int64_t end = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+	int64_t end = timeout_ms < 0 ? -1 : ipch_now_ms() + timeout_ms;
 	struct ipch_request req;
 	int ret;
 
@@ -169,11 +170,14 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 		if (ret > 0 &&
 		    ipch_lock_grant(ipc, msg, &req) == IPCH_GRANT_STALE)
 			continue;
+		/* The kernel ended the subscription; ipch_on() may renew it. */
+		if (ret > 0 && ipch_msg_lost(msg))
+			ipc->membership = false;
 		if (ret)
 			return ret < 0 ? ret : 0;
 		ret = ipch_buf_refill(ipc);
 		if (ret == -EAGAIN)
-			ret = ipch_wait(ipc, POLLIN, time_left(end));
+			ret = ipch_wait(ipc, POLLIN, ipch_time_left(end));
 		if (ret)
 			return ret;
 	}

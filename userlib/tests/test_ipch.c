@@ -4,8 +4,10 @@
  *
  * Handles are put on pipes with ipch_attach(): send tests read back what
  * the library wrote, receive tests write receive records for it to read.
- * Where a pipe cannot act the device (EMSGSIZE, partial writes), a fake
- * ipch_io stands in. Prints TAP; exits non-zero if a test fails.
+ * Where a pipe cannot act the device (EMSGSIZE, partial writes,
+ * subscriptions), a fake ipch_io stands in. The control plane's parsers
+ * get netlink messages built here with libnl. Prints TAP; exits non-zero
+ * if a test fails.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +18,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <netlink/attr.h>
+#include <netlink/errno.h>
+#include <netlink/genl/genl.h>
+#include <netlink/msg.h>
 
 #include "../internal.h"
 #include "tap.h"
@@ -32,6 +39,7 @@ struct rec {
 	const char *event;
 	const char *data;
 	uint32_t len;
+	uint32_t pid;		/* 0: 1000 + sender */
 };
 
 /* Lay out one receive record as the kernel would; returns its size. */
@@ -47,7 +55,7 @@ static size_t put_rec(unsigned char *buf, const struct rec *r)
 	hdr.size = (uint32_t)size;
 	hdr.sender = r->sender;
 	hdr.flags = r->flags;
-	hdr.pid = 1000 + r->sender;
+	hdr.pid = r->pid ? r->pid : 1000 + r->sender;
 	hdr.uid = 500;
 	hdr.len = r->len;
 	hdr.event_len = (uint16_t)evlen;
@@ -1063,6 +1071,441 @@ static void test_lock_async_cancel(void)
 	close(p[1]);
 }
 
+/* ---- membership ---- */
+
+/* Fake IPCHANNEL_IOC_SUBSCRIBE: the flags of each call, and a result. */
+static uint32_t sub_flags[8];
+static int sub_calls;
+static int sub_result;
+
+static int fake_sub_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	(void)fd;
+	if (cmd != IPCHANNEL_IOC_SUBSCRIBE)
+		return -ENOTTY;
+	memcpy(&sub_flags[sub_calls++ & 7], arg, sizeof(uint32_t));
+	return sub_result;
+}
+
+static struct ipch *sub_handle(int p[2])
+{
+	static struct ipch_io io;
+	struct ipch *ipc;
+
+	io = ipch_sys_io;
+	io.ioctl = fake_sub_ioctl;
+	make_pipe(p);
+	if (ipch_attach(&ipc, p[0], 1, 0, &io))
+		abort();
+	memset(sub_flags, 0xff, sizeof(sub_flags));
+	sub_calls = 0;
+	sub_result = 0;
+	return ipc;
+}
+
+/* A membership record of the kernel, as it would queue it. */
+static struct rec member_rec(uint64_t seq, uint16_t type,
+			     struct ipchannel_membership *m,
+			     uint32_t peer, uint32_t nr)
+{
+	m->peer_id = peer;
+	m->nr_peers = nr;
+	return (struct rec){ .seq = seq, .flags = IPCHANNEL_RECV_SYSTEM,
+			     .type = type, .data = (const char *)m,
+			     .len = sizeof(*m), .pid = 2000 + peer };
+}
+
+struct members {
+	int connect, disconnect, other;
+	uint32_t peers[8];	/* ipch_msg_peer() of each connect */
+	uint32_t left[8];	/* and of each disconnect */
+	struct ipch_msg last;
+};
+
+static void on_connect(struct ipch *ipc, const struct ipch_msg *msg,
+		       void *arg)
+{
+	struct members *m = arg;
+
+	(void)ipc;
+	m->peers[m->connect++ & 7] = ipch_msg_peer(msg);
+	m->last = *msg;
+}
+
+static void on_disconnect(struct ipch *ipc, const struct ipch_msg *msg,
+			  void *arg)
+{
+	struct members *m = arg;
+
+	(void)ipc;
+	m->left[m->disconnect++ & 7] = ipch_msg_peer(msg);
+	m->last = *msg;
+}
+
+static void on_member_other(struct ipch *ipc, const struct ipch_msg *msg,
+			    void *arg)
+{
+	struct members *m = arg;
+
+	(void)ipc;
+	m->other++;
+	m->last = *msg;
+}
+
+static void test_subscribe_args(void)
+{
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = sub_handle(p);
+	is(ipch_subscribe(NULL, IPCHANNEL_SUB_MEMBERSHIP), -EINVAL,
+	   "subscribe: NULL handle: EINVAL");
+	is(ipch_subscribe(ipc, 2), -EINVAL, "subscribe: unknown flag: EINVAL");
+	is(sub_calls, 0, "subscribe: no system call for invalid arguments");
+	is(ipch_subscribe(ipc, IPCHANNEL_SUB_MEMBERSHIP), 0,
+	   "subscribe: membership");
+	is(sub_flags[0], IPCHANNEL_SUB_MEMBERSHIP,
+	   "subscribe: IPCHANNEL_IOC_SUBSCRIBE with the flags");
+	is(ipch_subscribe(ipc, 0), 0, "subscribe: 0 stops");
+	is(sub_flags[1], 0, "subscribe: flags 0 passed on");
+	sub_result = -ENOTCONN;
+	is(ipch_subscribe(ipc, IPCHANNEL_SUB_MEMBERSHIP), -ENOTCONN,
+	   "subscribe: the kernel's error returned");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_msg_peer(void)
+{
+	struct ipchannel_membership mb = { .peer_id = 7, .nr_peers = 9 };
+	struct ipch_msg msg = {
+		.flags = IPCHANNEL_RECV_SYSTEM,
+		.type = IPCHANNEL_SYS_PEER_LEFT, .data = &mb,
+		.len = sizeof(mb),
+	};
+
+	is(ipch_msg_peer(&msg), 7, "msg_peer: peer of a leave record");
+	msg.type = IPCHANNEL_SYS_PEER_JOINED;
+	is(ipch_msg_peer(&msg), 7, "msg_peer: peer of a join record");
+	msg.len = sizeof(mb) - 1;
+	is(ipch_msg_peer(&msg), 0, "msg_peer: short payload: 0");
+	msg.len = sizeof(mb);
+	msg.sender = 3;
+	is(ipch_msg_peer(&msg), 0, "msg_peer: from a peer, not the kernel: 0");
+	msg.sender = 0;
+	msg.type = IPCHANNEL_SYS_LOCK_GRANTED;
+	is(ipch_msg_peer(&msg), 0, "msg_peer: lock grant: 0");
+	msg.type = IPCHANNEL_SYS_PEER_JOINED;
+	msg.flags = 0;
+	is(ipch_msg_peer(&msg), 0, "msg_peer: without the system flag: 0");
+	is(ipch_msg_peer(NULL), 0, "msg_peer: NULL: 0");
+}
+
+static void test_membership_dispatch(void)
+{
+	struct ipchannel_membership mb[4];
+	struct members m = { 0 };
+	struct ipch *ipc;
+	struct rec r[7];
+	int p[2];
+
+	ipc = sub_handle(p);
+	is(ipch_on(ipc, "connect", on_member_other, &m), 0, "on: connect");
+	is(sub_calls, 1, "on connect: subscribes");
+	is(sub_flags[0], IPCHANNEL_SUB_MEMBERSHIP, "on connect: membership");
+	is(ipch_on(ipc, "disconnect", on_disconnect, &m), 0, "on: disconnect");
+	is(ipch_on(ipc, "connect", on_connect, &m), 0, "on: connect again");
+	is(ipch_on(ipc, NULL, on_member_other, &m), 0, "on: fallback");
+	is(sub_calls, 1, "on: subscribes once per handle");
+
+	r[0] = member_rec(1, IPCHANNEL_SYS_PEER_JOINED, &mb[0], 1, 1);
+	r[1] = member_rec(2, IPCHANNEL_SYS_PEER_JOINED, &mb[1], 2, 2);
+	r[2] = (struct rec){ .seq = 3, .sender = 2, .event = "connect",
+			     .data = "hi", .len = 2 };
+	r[3] = member_rec(4, IPCHANNEL_SYS_PEER_LEFT, &mb[2], 2, 1);
+	r[4] = (struct rec){ .seq = 5, .sender = 1, .event = "disconnect" };
+	r[5] = member_rec(6, 99, &mb[3], 5, 1);	/* a type unknown here */
+	r[6] = (struct rec){ .seq = 7, .sender = 1, .event = "other" };
+	write_recs(p[1], r, 7);
+	is(ipch_dispatch(ipc), 7, "membership: seven records taken");
+	is(m.connect, 3, "membership: joins and the peer event \"connect\"");
+	ok(m.peers[0] == 1 && m.peers[1] == 2 && m.peers[2] == 0,
+	   "membership: msg_peer of each; 0 for a peer's event");
+	is(m.disconnect, 2, "membership: leave and the peer event");
+	ok(m.left[0] == 2 && m.left[1] == 0,
+	   "membership: the peer that left");
+	is(m.other, 2, "membership: unknown system record to the fallback");
+	is(sub_calls, 1, "membership: no subscription while dispatching");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_membership_fields(void)
+{
+	struct ipchannel_membership mb;
+	struct members m = { 0 };
+	struct ipch *ipc;
+	struct rec r;
+	int p[2];
+
+	ipc = sub_handle(p);
+	ipch_on(ipc, "connect", on_connect, &m);
+	r = member_rec(4, IPCHANNEL_SYS_PEER_JOINED, &mb, 3, 2);
+	write_recs(p[1], &r, 1);
+	is(ipch_dispatch(ipc), 1, "membership: one record");
+	ok(m.last.sender == 0 && m.last.flags == IPCHANNEL_RECV_SYSTEM &&
+	   m.last.type == IPCHANNEL_SYS_PEER_JOINED && m.last.pid == 2003 &&
+	   m.last.len == sizeof(mb) && m.last.event[0] == '\0',
+	   "membership: sender 0, system flag, type, the subject's pid");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_membership_lost(void)
+{
+	const struct rec lost = { .seq = 9, .flags = IPCHANNEL_RECV_SYSTEM,
+				  .type = IPCHANNEL_SYS_MEMBERSHIP_LOST };
+	struct members m = { 0 };
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = sub_handle(p);
+	ipch_on(ipc, "disconnect", on_disconnect, &m);
+	ipch_on(ipc, NULL, on_member_other, &m);
+	write_recs(p[1], &lost, 1);
+	is(ipch_dispatch(ipc), 1, "lost: record taken");
+	is(sub_calls, 2, "lost: subscribed again");
+	is(sub_flags[1], IPCHANNEL_SUB_MEMBERSHIP, "lost: with membership");
+	ok(m.other == 1 && m.last.type == IPCHANNEL_SYS_MEMBERSHIP_LOST,
+	   "lost: the fallback hears of it");
+	is(m.disconnect, 0, "lost: not a disconnect");
+
+	sub_result = -ENOMEM;
+	write_recs(p[1], &lost, 1);
+	ipch_dispatch(ipc);
+	is(sub_calls, 3, "lost: subscribing again failed");
+	sub_result = 0;
+	is(ipch_on(ipc, "connect", on_connect, &m), 0, "lost: on connect");
+	is(sub_calls, 4, "lost: after a failure, on() subscribes again");
+
+	is(ipch_subscribe(ipc, 0), 0, "lost: unsubscribed");
+	write_recs(p[1], &lost, 1);
+	ipch_dispatch(ipc);
+	is(sub_calls, 5, "lost: no subscription after an unsubscribe");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+static void test_membership_errors(void)
+{
+	const struct rec lost = { .seq = 9, .flags = IPCHANNEL_RECV_SYSTEM,
+				  .type = IPCHANNEL_SYS_MEMBERSHIP_LOST };
+	struct members m = { 0 };
+	struct ipch_msg msg;
+	struct ipch *ipc;
+	int p[2];
+
+	ipc = sub_handle(p);
+	sub_result = -ENOTCONN;
+	is(ipch_on(ipc, "connect", on_connect, &m), -ENOTCONN,
+	   "on connect: subscription error returned");
+	is(ipch_off(ipc, "connect"), -ENOENT,
+	   "on connect: failed, no handler left behind");
+	sub_result = 0;
+	is(ipch_on(ipc, "connect", on_connect, &m), 0, "on connect: works");
+
+	write_recs(p[1], &lost, 1);
+	is(ipch_recv(ipc, &msg, 0), 0, "recv: gets the lost record");
+	is(msg.type, IPCHANNEL_SYS_MEMBERSHIP_LOST, "recv: of type LOST");
+	is(sub_calls, 2, "recv: does not subscribe by itself");
+	is(ipch_on(ipc, "disconnect", on_disconnect, &m), 0,
+	   "recv: on disconnect");
+	is(sub_calls, 3, "recv: a later on() subscribes again");
+	ipch_close(ipc);
+	close(p[1]);
+}
+
+/* ---- control plane: parsing replies and events ---- */
+
+#define FAMILY	0x42
+
+/* A message of our family, as the kernel would send it. */
+static struct nl_msg *genl_new(uint8_t cmd)
+{
+	struct nl_msg *msg = nlmsg_alloc();
+
+	if (!msg || !genlmsg_put(msg, 0, 1, FAMILY, 0, 0, cmd, 1))
+		abort();
+	return msg;
+}
+
+/* A u64 attribute padded to 8 bytes as the kernel pads it. */
+static void put_u64(struct nl_msg *msg, int attr, uint64_t v)
+{
+	if (nla_put(msg, IPCHANNEL_A_PAD, 0, NULL) < 0 ||
+	    nla_put_u64(msg, attr, v) < 0)
+		abort();
+}
+
+static void test_ctl_parse_channel(void)
+{
+	struct nl_msg *msg = genl_new(IPCHANNEL_CMD_GET_CHANNEL);
+	struct ipch_ctl_channel ch;
+
+	nla_put_string(msg, IPCHANNEL_A_CHANNEL, "workers");
+	nla_put_u32(msg, IPCHANNEL_A_UID, 1000);
+	nla_put_u32(msg, IPCHANNEL_A_GID, 100);
+	nla_put_u32(msg, IPCHANNEL_A_MODE, 0640);
+	nla_put_u32(msg, IPCHANNEL_A_NR_PEERS, 3);
+	nla_put_u32(msg, IPCHANNEL_A_NR_LOCKS, 2);
+	nla_put_u32(msg, IPCHANNEL_A_BLOCKED, 1);
+	put_u64(msg, IPCHANNEL_A_SEQ, 1ULL << 40);
+	put_u64(msg, IPCHANNEL_A_MESSAGES, 77);
+	put_u64(msg, IPCHANNEL_A_QUEUED_RECORDS, 5);
+	put_u64(msg, IPCHANNEL_A_QUEUED_BYTES, 400);
+	nla_put_u32(msg, IPCHANNEL_A_MAX + 9, 1);	/* newer kernel */
+
+	memset(&ch, 0xa5, sizeof(ch));
+	is(ipch_ctl_parse(IPCH_CTL_CHANNEL, nlmsg_hdr(msg), &ch), 0,
+	   "ctl parse: channel");
+	ok(!strcmp(ch.name, "workers") && ch.uid == 1000 && ch.gid == 100 &&
+	   ch.mode == 0640 && ch.nr_peers == 3 && ch.nr_locks == 2 &&
+	   ch.blocked == 1, "ctl parse: channel u32 and string fields");
+	ok(ch.seq == 1ULL << 40 && ch.messages == 77 &&
+	   ch.queued_records == 5 && ch.queued_bytes == 400,
+	   "ctl parse: channel u64 fields, padded");
+	nlmsg_free(msg);
+
+	msg = genl_new(IPCHANNEL_CMD_GET_CHANNEL);
+	nla_put_u32(msg, IPCHANNEL_A_UID, 1000);
+	is(ipch_ctl_parse(IPCH_CTL_CHANNEL, nlmsg_hdr(msg), &ch), -EPROTO,
+	   "ctl parse: channel without its name: EPROTO");
+	nlmsg_free(msg);
+}
+
+static void test_ctl_parse_bad(void)
+{
+	struct nl_msg *msg = genl_new(IPCHANNEL_CMD_GET_PEER);
+	struct ipch_ctl_peer peer;
+	uint16_t shortval = 5;
+
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 2);
+	nla_put(msg, IPCHANNEL_A_PID, sizeof(shortval), &shortval);
+	is(ipch_ctl_parse(IPCH_CTL_PEER, nlmsg_hdr(msg), &peer), -EPROTO,
+	   "ctl parse: 2-byte u32 attribute: EPROTO");
+	nlmsg_free(msg);
+
+	msg = genl_new(IPCHANNEL_CMD_GET_PEER);
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 2);
+	nla_put(msg, IPCHANNEL_A_COMM, 4, "abcd");
+	is(ipch_ctl_parse(IPCH_CTL_PEER, nlmsg_hdr(msg), &peer), -EPROTO,
+	   "ctl parse: unterminated string: EPROTO");
+	nlmsg_free(msg);
+
+	msg = genl_new(IPCHANNEL_CMD_GET_PEER);
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 2);
+	nla_put_string(msg, IPCHANNEL_A_COMM, "a-very-long-command");
+	is(ipch_ctl_parse(IPCH_CTL_PEER, nlmsg_hdr(msg), &peer), -EPROTO,
+	   "ctl parse: comm above 16 bytes: EPROTO");
+	nlmsg_free(msg);
+}
+
+static void test_ctl_parse_peer_lock(void)
+{
+	struct nl_msg *msg = genl_new(IPCHANNEL_CMD_GET_PEER);
+	struct ipch_ctl_peer peer;
+	struct ipch_ctl_lock lk;
+
+	nla_put_string(msg, IPCHANNEL_A_CHANNEL, "c");
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 2);
+	nla_put_u32(msg, IPCHANNEL_A_PID, 321);
+	nla_put_u32(msg, IPCHANNEL_A_UID, 1000);
+	nla_put_string(msg, IPCHANNEL_A_COMM, "worker");
+	put_u64(msg, IPCHANNEL_A_SENT, 10);
+	put_u64(msg, IPCHANNEL_A_RECEIVED, 11);
+	put_u64(msg, IPCHANNEL_A_SINCE_NS, 12);
+	is(ipch_ctl_parse(IPCH_CTL_PEER, nlmsg_hdr(msg), &peer), 0,
+	   "ctl parse: peer");
+	ok(peer.id == 2 && peer.pid == 321 && peer.uid == 1000 &&
+	   !strcmp(peer.comm, "worker") && peer.sent == 10 &&
+	   peer.received == 11 && peer.since_ns == 12 &&
+	   peer.queued_records == 0, "ctl parse: peer fields, absent is 0");
+	nlmsg_free(msg);
+
+	msg = genl_new(IPCHANNEL_CMD_GET_LOCK);
+	nla_put_string(msg, IPCHANNEL_A_CHANNEL, "c");
+	nla_put_string(msg, IPCHANNEL_A_LOCK, "a/lock");
+	nla_put_u32(msg, IPCHANNEL_A_LOCK_POS, 0);
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 4);
+	put_u64(msg, IPCHANNEL_A_COOKIE, 0xfedcba9876543210ULL);
+	nla_put_u32(msg, IPCHANNEL_A_NR_WAITERS, 2);
+	is(ipch_ctl_parse(IPCH_CTL_LOCK, nlmsg_hdr(msg), &lk), 0,
+	   "ctl parse: lock");
+	ok(!strcmp(lk.name, "a/lock") && lk.pos == 0 && lk.peer_id == 4 &&
+	   lk.cookie == 0xfedcba9876543210ULL && lk.nr_waiters == 2,
+	   "ctl parse: lock fields");
+	nlmsg_free(msg);
+}
+
+static void test_ctl_parse_stats_event(void)
+{
+	struct nl_msg *msg = genl_new(IPCHANNEL_CMD_GET_STATS);
+	struct ipch_ctl_stats st;
+	struct ipch_ctl_event ev;
+
+	nla_put_u32(msg, IPCHANNEL_A_MAX_MSG_SIZE, 65536);
+	nla_put_u32(msg, IPCHANNEL_A_MAX_LOCK_REQUESTS, 256);
+	is(ipch_ctl_parse(IPCH_CTL_STATS, nlmsg_hdr(msg), &st), 0,
+	   "ctl parse: stats");
+	ok(st.max_msg_size == 65536 && st.max_lock_requests == 256 &&
+	   st.has_counters == 0, "ctl parse: limits without counters");
+	put_u64(msg, IPCHANNEL_A_STAT_CHANNELS, 0);
+	put_u64(msg, IPCHANNEL_A_STAT_PEERS, 6);
+	ipch_ctl_parse(IPCH_CTL_STATS, nlmsg_hdr(msg), &st);
+	ok(st.has_counters == 1 && st.channels == 0 && st.peers == 6,
+	   "ctl parse: counters, even a counter of 0");
+	nlmsg_free(msg);
+
+	msg = genl_new(IPCHANNEL_CMD_LOCK_HANDOVER);
+	nla_put_string(msg, IPCHANNEL_A_CHANNEL, "c");
+	nla_put_string(msg, IPCHANNEL_A_LOCK, "L");
+	nla_put_u32(msg, IPCHANNEL_A_PEER_ID, 3);
+	put_u64(msg, IPCHANNEL_A_COOKIE, 30);
+	nla_put_u32(msg, IPCHANNEL_A_PREV_PEER_ID, 2);
+	put_u64(msg, IPCHANNEL_A_PREV_COOKIE, 20);
+	is(ipch_ctl_parse(IPCH_CTL_EVENT, nlmsg_hdr(msg), &ev), 0,
+	   "ctl parse: handover event");
+	ok(ev.type == IPCHANNEL_CMD_LOCK_HANDOVER && !strcmp(ev.lock, "L") &&
+	   ev.peer_id == 3 && ev.cookie == 30 && ev.prev_peer_id == 2 &&
+	   ev.prev_cookie == 20 && !strcmp(ev.channel, "c"),
+	   "ctl parse: handover fields and type");
+	nlmsg_free(msg);
+}
+
+static void test_ctl_errors(void)
+{
+	struct ipch_ctl_channel *chans;
+	struct ipch_ctl_event ev;
+	size_t n;
+
+	is(ipch_nl_errno(3), 3, "nl errno: counts pass");
+	is(ipch_nl_errno(-NLE_NOMEM), -ENOMEM, "nl errno: NOMEM");
+	is(ipch_nl_errno(-NLE_PERM), -EPERM, "nl errno: PERM");
+	is(ipch_nl_errno(-NLE_OBJ_NOTFOUND), -ENOENT, "nl errno: NOTFOUND");
+	is(ipch_nl_errno(-NLE_DUMP_INTR), -EAGAIN, "nl errno: DUMP_INTR");
+	is(ipch_nl_errno(-NLE_FAILURE), -EIO, "nl errno: FAILURE is EIO");
+	is(ipch_nl_errno(-(4096 + ENOBUFS)), -ENOBUFS,
+	   "nl errno: a recvmsg() errno kept exactly");
+
+	is(ipch_ctl_open(NULL), -EINVAL, "ctl open: NULL: EINVAL");
+	is(ipch_ctl_channels(NULL, &chans, &n), -EINVAL,
+	   "ctl channels: NULL handle: EINVAL");
+	is(ipch_ctl_event(NULL, &ev, 0), -EINVAL, "ctl event: NULL: EINVAL");
+	is(ipch_ctl_fd(NULL), -EINVAL, "ctl fd: NULL: EINVAL");
+	ipch_ctl_close(NULL);
+	ok(1, "ctl close: NULL is ignored");
+}
+
 int main(void)
 {
 	test_names();
@@ -1086,5 +1529,16 @@ int main(void)
 	test_synchronize();
 	test_lock_async();
 	test_lock_async_cancel();
+	test_subscribe_args();
+	test_msg_peer();
+	test_membership_dispatch();
+	test_membership_fields();
+	test_membership_lost();
+	test_membership_errors();
+	test_ctl_parse_channel();
+	test_ctl_parse_bad();
+	test_ctl_parse_peer_lock();
+	test_ctl_parse_stats_event();
+	test_ctl_errors();
 	return tap_done();
 }
