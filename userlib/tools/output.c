@@ -121,6 +121,15 @@ void table_add(struct table *tab, enum color c, const char *fmt, ...)
 	tab->colors[tab->n++] = c;
 }
 
+/* The first row: one bold title per column. */
+void table_head(struct table *tab, const char *const *titles)
+{
+	unsigned int i;
+
+	for (i = 0; i < tab->ncols; i++)
+		table_add(tab, C_BOLD, "%s", titles[i]);
+}
+
 /* Print the rows with every column as wide as its widest cell. */
 int table_print(const struct tool *t, struct table *tab, FILE *f)
 {

@@ -50,10 +50,9 @@ static int channels_table(const struct tool *t,
 		return 0;
 	}
 	table_init(&tab, 10, R(1) | R(2) | R(3) | R(4) | R(5) | R(6) | R(7));
-	for (i = 0; i < 10; i++)
-		table_add(&tab, C_BOLD, "%s", (const char *[]){ "CHANNEL",
-			  "PEERS", "LOCKS", "BLOCKED", "MESSAGES", "SEQ",
-			  "QUEUED", "BYTES", "OWNER", "MODE" }[i]);
+	table_head(&tab, (const char *const []){ "CHANNEL", "PEERS",
+		   "LOCKS", "BLOCKED", "MESSAGES", "SEQ", "QUEUED", "BYTES",
+		   "OWNER", "MODE" });
 	for (i = 0; i < n; i++) {
 		table_add(&tab, C_GREEN, "%s", ch[i].name);
 		table_add(&tab, C_NONE, "%u", ch[i].nr_peers);
@@ -135,10 +134,8 @@ static int peers_table(const struct tool *t, const struct ipch_ctl_peer *p,
 
 	table_init(&tab, 9, R(0) | R(1) | R(2) | R(4) | R(5) | R(6) | R(7) |
 		   R(8));
-	for (i = 0; i < 9; i++)
-		table_add(&tab, C_BOLD, "%s", (const char *[]){ "ID", "PID",
-			  "UID", "COMM", "QUEUED", "BYTES", "SENT",
-			  "RECEIVED", "AGE" }[i]);
+	table_head(&tab, (const char *const []){ "ID", "PID", "UID", "COMM",
+		   "QUEUED", "BYTES", "SENT", "RECEIVED", "AGE" });
 	for (i = 0; i < n; i++) {
 		format_age(age, sizeof(age), p[i].since_ns);
 		table_add(&tab, C_GREEN, "%u", p[i].id);
@@ -310,10 +307,8 @@ static int locks_table(const struct tool *t, const struct ipch_ctl_lock *l,
 		return 0;
 	}
 	table_init(&tab, 7, R(2) | R(3) | R(5) | R(6));
-	for (i = 0; i < 7; i++)
-		table_add(&tab, C_BOLD, "%s", (const char *[]){ "LOCK",
-			  "STATE", "PEER", "PID", "COMM", "COOKIE",
-			  "SINCE" }[i]);
+	table_head(&tab, (const char *const []){ "LOCK", "STATE", "PEER",
+		   "PID", "COMM", "COOKIE", "SINCE" });
 	for (i = 0; i < n; i++)
 		lock_row(&tab, &l[i], i == 0 || strcmp(l[i].name,
 			 l[i - 1].name), find_peer(p, np, l[i].peer_id));

@@ -82,6 +82,7 @@ struct table {
 };
 
 void table_init(struct table *tab, unsigned int ncols, unsigned int right);
+void table_head(struct table *tab, const char *const *titles);
 void table_add(struct table *tab, enum color c, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 int table_print(const struct tool *t, struct table *tab, FILE *f);
