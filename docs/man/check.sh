@@ -1,12 +1,14 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # check.sh - every exported library function has a man page or an alias,
+# ipchannel(1) covers the tool's commands, JSON fields and exit statuses,
 # every page is well-formed and groff renders it without a warning; TAP.
 set -eu
 man=$(cd "$(dirname "$0")" && pwd)
 top=$man/../..
 map=$top/userlib/libipchannel.map
 uapi=$top/module/uapi/linux/ipchannel.h
+tool=$top/userlib/tools
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cd "$man"
@@ -85,13 +87,16 @@ result $st "libipchannel(3) refers to every function"
 
 # 4: full pages: the SPDX line, then the sections in order.
 st=0
-for page in man3/*.3 man4/*.4; do
+for page in man1/*.1 man3/*.3 man4/*.4; do
 	[ -n "$(target "$page")" ] && continue
 	case $page in
 	man4/*) spdx=GPL-2.0 ;;
 	*) spdx=LGPL-2.1-or-later ;;
 	esac
 	case $page in
+	man1/*)
+		want="NAME SYNOPSIS DESCRIPTION COMMANDS OPTIONS EXIT_STATUS"
+		want="$want SEE_ALSO" ;;
 	man3/libipchannel.3)
 		want="NAME SYNOPSIS DESCRIPTION SEE_ALSO" ;;
 	*)	want="NAME SYNOPSIS DESCRIPTION RETURN_VALUE ERRORS SEE_ALSO" ;;
@@ -121,14 +126,50 @@ while read -r c; do
 done < "$tmp/consts"
 result $st "ipchannel(4) names every constant of <linux/ipchannel.h>"
 
-# 6: groff renders every page, aliases included, without a warning.
+# 6: ipchannel(1) names every command of the tool's table, every key of
+# its JSON output and every exit status of userlib/tools/tool.h, and the
+# version of userlib/Makefile, which the tool prints.
+st=0
+sed -n 's/^\t{ "\([a-z]*\)", cmd_.*/\1/p' "$tool/ipchannel.c" \
+	> "$tmp/cmds"
+[ -s "$tmp/cmds" ] || echo "no commands in $tool/ipchannel.c" >> "$tmp/why"
+while read -r c; do
+	grep -q "^\.B[IR]* \"*$c[\" ]" man1/ipchannel.1 ||
+	grep -q "^\.B[IR]* \"*$c\$" man1/ipchannel.1 ||
+		{ echo "command $c" >> "$tmp/why"; st=1; }
+done < "$tmp/cmds"
+cat "$tool"/*.c | grep -o 'json_[a-z0-9]*(&*j, "[a-z_]*"' |
+	sed 's/.*"\(.*\)"/\1/' | sort -u > "$tmp/keys"
+[ -s "$tmp/keys" ] || echo "no JSON keys in $tool" >> "$tmp/why"
+while read -r k; do
+	grep -q "\"$k\"" man1/ipchannel.1 ||
+		{ echo "JSON key \"$k\"" >> "$tmp/why"; st=1; }
+done < "$tmp/keys"
+sed -n '/^\.SH EXIT STATUS$/,/^\.SH /p' man1/ipchannel.1 > "$tmp/exit"
+sed -n 's/^#define EXIT_[A-Z]*[[:space:]]*\([0-9]*\).*/\1/p' \
+	"$tool/tool.h" > "$tmp/codes"
+[ -s "$tmp/codes" ] || echo "no EXIT_* in $tool/tool.h" >> "$tmp/why"
+while read -r code; do
+	grep -qx "\.B $code" "$tmp/exit" ||
+		{ echo "exit status $code" >> "$tmp/why"; st=1; }
+done < "$tmp/codes"
+version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' \
+	"$top/userlib/Makefile")
+if ! head -n 3 man1/ipchannel.1 | grep -q "^\.TH .* \"ipchannel $version\""
+then
+	echo "the .TH line does not say ipchannel $version" >> "$tmp/why"
+	st=1
+fi
+result $st "ipchannel(1) covers the tool's commands, JSON, exit statuses"
+
+# 7: groff renders every page, aliases included, without a warning.
 st=0
 if ! command -v groff > /dev/null; then
 	echo "groff not found: apt-get install groff-base (make deps)" \
 		>> "$tmp/why"
 	st=1
 else
-	for page in man3/*.3 man4/*.4; do
+	for page in man1/*.1 man3/*.3 man4/*.4; do
 		if ! groff -man -Tutf8 -ww -z "$page" > "$tmp/out" 2>&1 ||
 		   [ -s "$tmp/out" ]; then
 			echo "$page:" >> "$tmp/why"
