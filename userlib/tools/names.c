@@ -69,6 +69,10 @@ int channel_fail(const struct tool *t, const char *channel, int err)
 		print_error(t, "channel '%s': permission denied (its mode "
 			    "does not let you join)", channel);
 		return EXIT_FAIL;
+	case -EAGAIN:
+		print_error(t, "channel '%s' kept changing while it was "
+			    "read; try again", channel);
+		return EXIT_FAIL;
 	default:
 		return fail(t, err, "channel '%s'", channel);
 	}

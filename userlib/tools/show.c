@@ -8,11 +8,29 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "tool.h"
 
 /* Right-aligned columns of a table, by number. */
 #define R(col)		(1U << (col))
+
+/*
+ * The library reads a dump again a few times when it changed meanwhile,
+ * then gives -EAGAIN. A join or leave anywhere in the namespace counts as
+ * a change, so on a busy machine the tool keeps trying for about a
+ * second before it gives up.
+ */
+#define LIST_TRIES	20
+#define LIST_PAUSE_US	50000
+
+static bool again(int err, int *tries)
+{
+	if (err != -EAGAIN || ++*tries >= LIST_TRIES)
+		return false;
+	usleep(LIST_PAUSE_US);
+	return true;
+}
 
 static int by_name(const void *a, const void *b)
 {
@@ -36,6 +54,21 @@ static void channel_json(struct json *j, const struct ipch_ctl_channel *c)
 	json_u64(j, "queued_records", c->queued_records);
 	json_u64(j, "queued_bytes", c->queued_bytes);
 	json_close(j, '}');
+}
+
+static void channels_json(const struct ipch_ctl_channel *ch, size_t n)
+{
+	struct json j;
+	size_t i;
+
+	json_start(&j, stdout);
+	json_open(&j, NULL, '{');
+	json_open(&j, "channels", '[');
+	for (i = 0; i < n; i++)
+		channel_json(&j, &ch[i]);
+	json_close(&j, ']');
+	json_close(&j, '}');
+	json_end(&j);
 }
 
 static int channels_table(const struct tool *t,
@@ -77,30 +110,29 @@ int cmd_channels(struct tool *t, int argc, char **argv)
 {
 	struct ipch_ctl_channel *ch = NULL;
 	struct ipch_ctl *ctl;
-	struct json j;
-	size_t n = 0, i;
-	int err;
+	size_t n = 0;
+	int err, tries = 0;
 
 	(void)argc;
 	(void)argv;
 	if (ctl_open(t, &ctl))
 		return EXIT_FAIL;
-	err = ipch_ctl_channels(ctl, &ch, &n);
+	do
+		err = ipch_ctl_channels(ctl, &ch, &n);
+	while (again(err, &tries));
 	ipch_ctl_close(ctl);
+	if (err == -EAGAIN) {
+		print_error(t, "the channels kept changing while they were "
+			    "read; try again");
+		return EXIT_FAIL;
+	}
 	if (err)
 		return fail(t, err, "cannot list the channels");
 
 	qsort(ch, n, sizeof(*ch), by_name);
-	if (t->json) {
-		json_start(&j, stdout);
-		json_open(&j, NULL, '{');
-		json_open(&j, "channels", '[');
-		for (i = 0; i < n; i++)
-			channel_json(&j, &ch[i]);
-		json_close(&j, ']');
-		json_close(&j, '}');
-		json_end(&j);
-	} else if (channels_table(t, ch, n)) {
+	if (t->json)
+		channels_json(ch, n);
+	else if (channels_table(t, ch, n)) {
 		err = -ENOMEM;
 	}
 	free(ch);
@@ -163,14 +195,16 @@ int cmd_peers(struct tool *t, int argc, char **argv)
 	struct ipch_ctl *ctl;
 	struct json j;
 	size_t n = 0, i;
-	int err;
+	int err, tries = 0;
 
 	(void)argc;
 	if (check_channel_arg(t, channel))
 		return EXIT_USAGE;
 	if (ctl_open(t, &ctl))
 		return EXIT_FAIL;
-	err = ipch_ctl_peers(ctl, channel, &p, &n);
+	do
+		err = ipch_ctl_peers(ctl, channel, &p, &n);
+	while (again(err, &tries));
 	ipch_ctl_close(ctl);
 	if (err)
 		return channel_fail(t, channel, err);
@@ -324,14 +358,16 @@ int cmd_locks(struct tool *t, int argc, char **argv)
 	const char *channel = argv[0];
 	struct ipch_ctl *ctl;
 	size_t n = 0, np = 0;
-	int err;
+	int err, tries = 0;
 
 	(void)argc;
 	if (check_channel_arg(t, channel))
 		return EXIT_USAGE;
 	if (ctl_open(t, &ctl))
 		return EXIT_FAIL;
-	err = ipch_ctl_locks(ctl, channel, &l, &n);
+	do
+		err = ipch_ctl_locks(ctl, channel, &l, &n);
+	while (again(err, &tries));
 	/* Only for the pids and commands of the table: no error if it fails. */
 	if (!err && !t->json && ipch_ctl_peers(ctl, channel, &p, &np))
 		np = 0;
