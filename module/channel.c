@@ -89,12 +89,14 @@ struct ipch_peer *ipch_peer_alloc(void)
 
 static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 {
+	static atomic64_t serial;
 	struct ipch_channel *ch;
 
 	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
 	if (!ch)
 		return NULL;
 
+	ch->serial = atomic64_inc_return(&serial);
 	strscpy(ch->name, name, sizeof(ch->name));
 	ch->uid = current_euid();
 	ch->gid = current_egid();

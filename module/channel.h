@@ -40,6 +40,7 @@ struct ipch_net {
  */
 struct ipch_channel {
 	struct list_head node;		/* in ipch_net.channels */
+	u64 serial;			/* never reused, unlike the name */
 	char name[IPCHANNEL_NAME_LEN];
 	kuid_t uid;			/* owner, for the permission check */
 	kgid_t gid;

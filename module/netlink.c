@@ -31,6 +31,7 @@ static struct genl_family ipch_nl_family;
 
 /* Where a dump that spans several messages goes on. */
 struct dump_ctx {
+	u64 serial;		/* of the channel whose peers or locks */
 	u32 index;		/* channel, peer id or lock to resume at */
 	u32 pos;		/* request within that lock */
 	bool all;		/* CAP_NET_ADMIN: sees every channel */
@@ -245,6 +246,8 @@ static int channel_dump_start(struct netlink_callback *cb)
 	mutex_lock(&in->lock);
 	ch = named_channel(net, dump_attr(cb), dump_ctx(cb)->all,
 			   cb->extack);
+	if (!IS_ERR(ch))
+		dump_ctx(cb)->serial = ch->serial;
 	mutex_unlock(&in->lock);
 
 	return PTR_ERR_OR_ZERO(ch);
@@ -252,7 +255,8 @@ static int channel_dump_start(struct netlink_callback *cb)
 
 /*
  * Looks up the dumped channel again for each part of the dump, since it
- * may have gone in between. Returns with in->lock held if it is there.
+ * may have gone, or gone and come back, in between. Returns with in->lock
+ * held if it is the same channel.
  */
 static struct ipch_channel *dump_channel(struct netlink_callback *cb,
 					 struct net *net)
@@ -262,9 +266,9 @@ static struct ipch_channel *dump_channel(struct netlink_callback *cb,
 
 	mutex_lock(&in->lock);
 	ch = named_channel(net, dump_attr(cb), dump_ctx(cb)->all, NULL);
-	if (IS_ERR(ch)) {
-		/* It went: the end of the dump is marked interrupted. */
-		cb->seq = in->gen;
+	if (IS_ERR(ch) || ch->serial != dump_ctx(cb)->serial) {
+		/* The end of the dump is marked interrupted. */
+		cb->seq = cb->prev_seq + 1;
 		mutex_unlock(&in->lock);
 		return NULL;
 	}
@@ -331,7 +335,7 @@ static int dump_peers(struct sk_buff *skb, struct netlink_callback *cb)
 		return 0;
 
 	mutex_lock(&ch->lock);
-	cb->seq = ipch_net(net)->gen + ch->gen;
+	cb->seq = ch->gen;
 	xa_for_each_start(&ch->peers, id, p, ctx->index) {
 		hdr = dump_msg(skb, cb, IPCHANNEL_CMD_GET_PEER);
 		ret = hdr ? dump_end_msg(skb, hdr, put_peer(skb, ch, p))
@@ -408,7 +412,7 @@ static int dump_locks(struct sk_buff *skb, struct netlink_callback *cb)
 		return 0;
 
 	mutex_lock(&ch->lock);
-	cb->seq = ipch_net(net)->gen + ch->gen;
+	cb->seq = ch->gen;
 	list_for_each_entry(lock, &ch->locks, node) {
 		if (i++ < ctx->index)
 			continue;
