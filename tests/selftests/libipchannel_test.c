@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * libipchannel_test.c - the library against the real module: joining,
- * handlers, blocking and non-blocking sends, locks and synchronize
+ * handlers, blocking and non-blocking sends, locks and synchronize,
+ * membership handlers
  *
  * Blocking and order are proven from the kernel's own counts
- * (blocked_senders, nr_waiters), never by sleeping. Only the test that
- * changes a module parameter needs root; it skips otherwise.
+ * (blocked_senders, nr_waiters), never by sleeping. Only the tests that
+ * change a module parameter need root; they skip otherwise.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #define NR_WORKERS	4
 #define ROUNDS		500
 #define REQUESTS_PARAM	"max_lock_requests"
+#define QUEUE_PARAM	"max_queue_records"
 
 static struct ipch *peer(const char *name, uint32_t flags)
 {
@@ -682,6 +684,197 @@ TEST_F(chan, async_requests_beyond_the_quota_are_edquot)
 	EXPECT_EQ(0, ipch_lock_async(self->b, "C", 1, on_granted, &g));
 	EXPECT_EQ(3, ipch_dispatch(self->b));
 	EXPECT_EQ(3, g.calls);
+}
+
+/* ---- membership ---- */
+
+struct members {
+	int connect, disconnect, other, lost;
+	uint32_t peer[16];	/* ipch_msg_peer() of each "connect" */
+	uint32_t pid[16];
+	uint32_t sender[16];
+	uint32_t left[16];	/* and of each "disconnect" */
+	uint32_t left_pid[16];
+};
+
+static void on_connect(struct ipch *ipc, const struct ipch_msg *msg,
+		       void *arg)
+{
+	struct members *m = arg;
+	int i = m->connect++ & 15;
+
+	(void)ipc;
+	m->peer[i] = ipch_msg_peer(msg);
+	m->pid[i] = msg->pid;
+	m->sender[i] = msg->sender;
+}
+
+static void on_disconnect(struct ipch *ipc, const struct ipch_msg *msg,
+			  void *arg)
+{
+	struct members *m = arg;
+	int i = m->disconnect++ & 15;
+
+	(void)ipc;
+	m->left[i] = ipch_msg_peer(msg);
+	m->left_pid[i] = msg->pid;
+}
+
+static void on_member_other(struct ipch *ipc, const struct ipch_msg *msg,
+			    void *arg)
+{
+	struct members *m = arg;
+
+	(void)ipc;
+	m->other++;
+	m->lost += msg->sender == 0 &&
+		   msg->type == IPCHANNEL_SYS_MEMBERSHIP_LOST;
+}
+
+/* Runs @ipc until *@count reaches @n; -1 if a wait ends empty-handed. */
+static int run_until(struct ipch *ipc, const int *count, int n)
+{
+	while (*count < n)
+		if (ipch_run(ipc, WAIT_MS) <= 0)
+			return -1;
+	return 0;
+}
+
+/* A peer of @name in a child process that lives until it is killed. */
+static pid_t child_peer(const char *name)
+{
+	int ready[2];
+	char c = 'j';
+	pid_t pid;
+
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		peer(name, IPCH_OPEN_NOCREATE);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (pid > 0 && read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+TEST_F(chan, connect_handler_gets_every_member_then_each_join)
+{
+	struct members m = { 0 };
+	struct ipch *c;
+	pid_t child;
+	int status;
+
+	ASSERT_EQ(0, ipch_on(self->a, "connect", on_connect, &m));
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 2));
+	EXPECT_EQ(1, m.peer[0]);
+	EXPECT_EQ(2, m.peer[1]);
+	EXPECT_EQ(0, m.sender[0]);
+	EXPECT_EQ((uint32_t)getpid(), m.pid[1]);
+
+	c = peer(self->name, IPCH_OPEN_NOCREATE);
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 3));
+	EXPECT_EQ(3, m.peer[2]);
+
+	/* The second membership handler does not subscribe again. */
+	ASSERT_EQ(0, ipch_on(self->a, "disconnect", on_disconnect, &m));
+	EXPECT_EQ(0, ipch_dispatch(self->a));
+	ipch_close(c);
+	ASSERT_EQ(0, run_until(self->a, &m.disconnect, 1));
+	EXPECT_EQ(3, m.left[0]);
+	EXPECT_EQ((uint32_t)getpid(), m.left_pid[0]);
+
+	child = child_peer(self->name);
+	ASSERT_LT(0, child);
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 4));
+	EXPECT_EQ(3, m.peer[3]);
+	EXPECT_EQ((uint32_t)child, m.pid[3]);
+	ASSERT_EQ(0, kill(child, SIGKILL));
+	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, run_until(self->a, &m.disconnect, 2));
+	EXPECT_EQ(3, m.left[1]);
+	EXPECT_EQ((uint32_t)child, m.left_pid[1]);
+	EXPECT_EQ(4, m.connect);
+	EXPECT_EQ(0, m.other);
+}
+
+TEST_F(chan, peer_event_named_connect_reaches_the_same_handler)
+{
+	struct members m = { 0 };
+
+	ASSERT_EQ(0, ipch_on(self->a, "connect", on_connect, &m));
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 2));
+	ASSERT_EQ(0, ipch_emit(self->b, 1, "connect", "x", 1));
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 3));
+	EXPECT_EQ(2, m.sender[2]);
+	EXPECT_EQ(0, m.peer[2]);	/* not a membership record */
+}
+
+TEST_F(chan, subscribe_gives_records_to_recv)
+{
+	struct ipchannel_info info;
+	struct ipch_msg msg;
+	struct ipch *c;
+
+	EXPECT_EQ(-EINVAL, ipch_subscribe(self->a, 1U << 3));
+	ASSERT_EQ(0, ipch_subscribe(self->a, IPCHANNEL_SUB_MEMBERSHIP));
+	ASSERT_EQ(0, ipch_recv(self->a, &msg, WAIT_MS));
+	EXPECT_EQ(IPCHANNEL_SYS_PEER_JOINED, msg.type);
+	EXPECT_EQ(1, ipch_msg_peer(&msg));
+	ASSERT_EQ(0, ipch_recv(self->a, &msg, WAIT_MS));
+	EXPECT_EQ(2, ipch_msg_peer(&msg));
+	EXPECT_EQ(IPCHANNEL_RECV_SYSTEM, msg.flags);
+	EXPECT_EQ(0, msg.sender);
+
+	ASSERT_EQ(0, ipch_subscribe(self->a, 0));
+	c = peer(self->name, IPCH_OPEN_NOCREATE);
+	ASSERT_EQ(0, ipch_info(self->a, &info));
+	EXPECT_EQ(0, info.queued_records);
+	EXPECT_EQ(-EAGAIN, ipch_recv(self->a, &msg, 0));
+	ipch_close(c);
+}
+
+/*
+ * With room for four records, two members replayed and two messages fill
+ * the queue, and a third peer's join becomes LOST. The dispatch that
+ * takes it subscribes again: the fallback hears of the loss (and gets the
+ * messages, which have no handler), and the "connect" handler gets the
+ * three members once more.
+ */
+TEST_F(chan, lost_membership_is_renewed_by_dispatch)
+{
+	struct ipchannel_info info;
+	struct members m = { 0 };
+	struct ipch *c;
+	long saved;
+
+	if (geteuid() != 0)
+		SKIP(return, "changing " QUEUE_PARAM " needs root");
+	saved = param_get(QUEUE_PARAM);
+	ASSERT_LT(0, saved);
+	ASSERT_EQ(0, ipch_on(self->a, NULL, on_member_other, &m));
+	ASSERT_EQ(0, param_set_num(QUEUE_PARAM, 4));
+	ASSERT_EQ(0, ipch_on(self->a, "connect", on_connect, &m));
+	ASSERT_EQ(0, ipch_send(self->b, 1, "m1", 2));
+	ASSERT_EQ(0, ipch_send(self->b, 1, "m2", 2));
+	c = peer(self->name, IPCH_OPEN_NOCREATE);
+	ASSERT_EQ(0, param_set_num(QUEUE_PARAM, saved));
+	ASSERT_EQ(0, ipch_info(self->a, &info));
+	ASSERT_EQ(5, info.queued_records);
+
+	ASSERT_EQ(0, run_until(self->a, &m.connect, 5));
+	EXPECT_EQ(3, m.other);		/* the two messages, and the loss */
+	EXPECT_EQ(1, m.lost);
+	EXPECT_EQ(1, m.peer[2]);
+	EXPECT_EQ(2, m.peer[3]);
+	EXPECT_EQ(3, m.peer[4]);
+	ipch_close(c);
 }
 
 TEST_HARNESS_MAIN
