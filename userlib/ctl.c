@@ -423,11 +423,22 @@ static int on_reply(struct nl_msg *msg, void *arg)
 	return NL_OK;
 }
 
+/*
+ * The end of a dump, or the acknowledgement of a request. A dump that
+ * failed part way says so in its NLMSG_DONE, which libnl does not read.
+ */
 static int on_done(struct nl_msg *msg, void *arg)
 {
 	struct request *req = arg;
+	struct nlmsghdr *hdr = nlmsg_hdr(msg);
+	int err;
 
-	(void)msg;
+	if (hdr->nlmsg_type == NLMSG_DONE &&
+	    nlmsg_datalen(hdr) >= (int)sizeof(err)) {
+		memcpy(&err, nlmsg_data(hdr), sizeof(err));
+		if (err < 0 && !req->err)
+			req->err = err;
+	}
 	req->done = true;
 	return NL_STOP;
 }

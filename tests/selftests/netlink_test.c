@@ -15,6 +15,7 @@
 #include <stdatomic.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/genetlink.h>
 #include <linux/netlink.h>
@@ -128,6 +129,21 @@ static uint64_t record_bytes(size_t len)
 }
 
 /* ---- raw netlink, for requests the library never makes ---- */
+
+/*
+ * Linux 6.1 gives a dump's start callback no extended ack (netlink's dump
+ * control carries none yet), so what the family refuses there, the
+ * channel of GET_PEER and GET_LOCK, comes back without a message.
+ */
+static bool start_has_extack(void)
+{
+	int major = 0, minor = 0;
+	struct utsname u;
+
+	if (uname(&u) || sscanf(u.release, "%d.%d", &major, &minor) != 2)
+		return true;
+	return major > 6 || (major == 6 && minor > 1);
+}
 
 /* A request under construction: headers, then attributes. */
 struct req {
@@ -751,6 +767,7 @@ FIXTURE_VARIANT(bad) {
 	bool reserved;		/* genlmsghdr.reserved set */
 	int err;
 	bool extack;		/* an extended ack message is expected */
+	bool in_start;		/* refused by the dump's start callback */
 };
 
 FIXTURE_VARIANT_ADD(bad, unknown_attribute_type) {
@@ -824,23 +841,23 @@ FIXTURE_VARIANT_ADD(bad, channel_with_space) {
 FIXTURE_VARIANT_ADD(bad, channel_with_slash) {
 	.cmd = IPCHANNEL_CMD_GET_PEER, .dump = true,
 	.attr = IPCHANNEL_A_CHANNEL, .data = "a/b",
-	.err = EINVAL, .extack = true,
+	.err = EINVAL, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, channel_with_control_byte) {
 	.cmd = IPCHANNEL_CMD_GET_LOCK, .dump = true,
 	.attr = IPCHANNEL_A_CHANNEL, .data = "a\tb",
-	.err = EINVAL, .extack = true,
+	.err = EINVAL, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, peer_dump_without_channel) {
 	.cmd = IPCHANNEL_CMD_GET_PEER, .dump = true, .attr = -1,
-	.err = EINVAL, .extack = true,
+	.err = EINVAL, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, lock_dump_without_channel) {
 	.cmd = IPCHANNEL_CMD_GET_LOCK, .dump = true, .attr = -1,
-	.err = EINVAL, .extack = true,
+	.err = EINVAL, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, reserved_header_byte) {
@@ -857,13 +874,13 @@ FIXTURE_VARIANT_ADD(bad, unknown_channel) {
 FIXTURE_VARIANT_ADD(bad, peers_of_unknown_channel) {
 	.cmd = IPCHANNEL_CMD_GET_PEER, .dump = true,
 	.attr = IPCHANNEL_A_CHANNEL, .data = "t-no-such-channel",
-	.err = ENOENT, .extack = true,
+	.err = ENOENT, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, locks_of_unknown_channel) {
 	.cmd = IPCHANNEL_CMD_GET_LOCK, .dump = true,
 	.attr = IPCHANNEL_A_CHANNEL, .data = "t-no-such-channel",
-	.err = ENOENT, .extack = true,
+	.err = ENOENT, .extack = true, .in_start = true,
 };
 
 FIXTURE_VARIANT_ADD(bad, stats_dump) {
@@ -925,7 +942,7 @@ TEST_F(bad, request_is_refused_with_its_errno)
 	TH_LOG("extack: \"%s\"", rep.extack);
 	EXPECT_EQ(-variant->err, rep.err);
 	EXPECT_EQ(0, rep.replies);
-	if (variant->extack)
+	if (variant->extack && (!variant->in_start || start_has_extack()))
 		EXPECT_NE(0, rep.extack[0]);
 
 	/* The socket still works, and the valid request is answered. */
