@@ -29,6 +29,7 @@ packages=(
 	libelf-dev
 	libssl-dev
 	groff-base
+	jq
 )
 if [[ "${DEPS_DKMS:-0}" == 1 ]]; then
 	packages+=(dkms)

@@ -8,7 +8,8 @@ usage() {
 usage: tests/vm/run.sh [options]
 
 Boots /boot/vmlinuz-KVER under QEMU (software emulation) with an initramfs
-holding busybox, ipchannel.ko, the selftests, the examples and userlib,
+holding busybox, jq, ipchannel.ko, the selftests (programs and *_test.sh
+scripts), the examples, userlib and its tools,
 loads the module, runs something, unloads the module and checks the
 kernel log.
 
@@ -182,6 +183,11 @@ build_initramfs() {
 		cp "$f" "$opt/selftests/"
 		programs+=("$f")
 	done
+	# Shell selftests (tool_test.sh) run as NAME, like the programs.
+	for f in "$repo"/tests/selftests/*_test.sh; do
+		[[ -e "$f" ]] || continue
+		install -m 755 "$f" "$opt/selftests/$(basename "$f" .sh)"
+	done
 	if [[ -f "$repo/tests/selftests/unprivileged.list" ]]; then
 		cp "$repo/tests/selftests/unprivileged.list" "$opt/"
 	fi
@@ -201,6 +207,13 @@ build_initramfs() {
 			cp -a "$f" "$opt/lib/"
 		fi
 	done
+	# jq: tool_test checks the tool's JSON with it (it skips without).
+	if [[ -x /usr/bin/jq ]]; then
+		add_file /usr/bin/jq
+		programs+=(/usr/bin/jq)
+	else
+		echo "run.sh: warning: no /usr/bin/jq; tool_test will skip" >&2
+	fi
 	add_libs "${programs[@]}"
 
 	cat >"$root/etc/passwd" <<-'EOF'
