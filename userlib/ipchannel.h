@@ -260,17 +260,22 @@ int ipch_recv(struct ipch *ipc, struct ipch_msg *msg, int timeout_ms);
 /*
  * ipch_on - register the handler of an event
  * @ipc: the handle
- * @event: event name; "message" also gets the plain messages; NULL sets
- *	   the fallback handler, which gets every record that no named
- *	   handler takes, and every record of the kernel (sender 0,
- *	   IPCHANNEL_RECV_SYSTEM) but lock grants, whatever its event name
+ * @event: event name; "message" also gets the plain messages; "connect"
+ *	   and "disconnect" also get the kernel's membership records (see
+ *	   "Membership" below); NULL sets the fallback handler, which gets
+ *	   every record that no named handler takes, and every other record
+ *	   of the kernel (sender 0, IPCHANNEL_RECV_SYSTEM) but lock grants,
+ *	   whatever its event name
  * @fn: the handler
  * @arg: passed to @fn
  *
  * An event has at most one handler: a second ipch_on() replaces the first.
- * Records without a handler are dropped by ipch_dispatch().
+ * Records without a handler are dropped by ipch_dispatch(). The first
+ * "connect" or "disconnect" handler of a handle subscribes it with
+ * ipch_subscribe(); if that fails, no handler is registered.
  *
- * Return: 0, or -EINVAL (NULL @fn, bad @event), -ENAMETOOLONG, -ENOMEM.
+ * Return: 0, or -EINVAL (NULL @fn, bad @event), -ENAMETOOLONG, -ENOMEM,
+ * or an error of ipch_subscribe().
  */
 int ipch_on(struct ipch *ipc, const char *event, ipch_handler_fn fn,
 	    void *arg);
