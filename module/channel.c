@@ -82,6 +82,7 @@ struct ipch_peer *ipch_peer_alloc(void)
 
 	ipch_queue_init(&peer->queue);
 	INIT_LIST_HEAD(&peer->requests);
+	INIT_LIST_HEAD(&peer->sub_node);
 	init_waitqueue_head(&peer->wq);
 	mutex_init(&peer->mutex);
 	return peer;
@@ -104,6 +105,7 @@ static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 	mutex_init(&ch->lock);
 	xa_init_flags(&ch->peers, XA_FLAGS_ALLOC1);
 	INIT_LIST_HEAD(&ch->locks);
+	INIT_LIST_HEAD(&ch->subscribers);
 	init_waitqueue_head(&ch->space_wq);
 	atomic64_inc(&ipch_count.channels);
 	return ch;
@@ -285,6 +287,7 @@ static void channel_leave(struct ipch_peer *peer)
 	ch->gen++;
 	ipch_lock_drop_peer(ch, peer);
 	ipch_queue_purge(&peer->queue);
+	ipch_member_leave(ch, peer);
 	ipch_member_notify(ch, peer, IPCHANNEL_SYS_PEER_LEFT);
 	space_changed(ch);
 	mutex_unlock(&ch->lock);

@@ -55,6 +55,7 @@ struct ipch_channel {
 	u32 nr_blocked;			/* senders waiting for room */
 	struct list_head locks;		/* of struct ipch_lock */
 	u32 nr_locks;
+	struct list_head subscribers;	/* of ipch_peer, by sub_node */
 
 	/*
 	 * Bumped, under lock, whenever a queue shrinks or a peer leaves.
@@ -83,11 +84,12 @@ struct ipch_peer {
 	struct list_head requests;	/* ipch_request, channel->lock */
 	u32 nr_requests;
 	/*
-	 * Membership records, channel->lock. While subscribed, lost and
-	 * lost_rec hold the record that ends the subscription when one
-	 * could not be queued, made in advance so that it cannot fail.
+	 * Membership records, channel->lock. A subscriber is linked in its
+	 * channel's subscribers; lost and lost_rec hold the record that ends
+	 * the subscription when one could not be queued, made in advance so
+	 * that it cannot fail.
 	 */
-	bool subscribed;
+	struct list_head sub_node;	/* empty when not subscribed */
 	struct ipch_msg *lost;
 	struct ipch_record *lost_rec;
 	wait_queue_head_t wq;		/* readers wait here */

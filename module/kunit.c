@@ -280,7 +280,7 @@ static void membership_lost_test(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, subscribe(f->peer[1]), 0);
 	/* Two of the three joined records fit, then LOST. */
 	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 3);
-	KUNIT_EXPECT_FALSE(test, f->peer[1]->subscribed);
+	KUNIT_EXPECT_TRUE(test, list_empty(&f->peer[1]->sub_node));
 	KUNIT_EXPECT_NULL(test, f->peer[1]->lost);
 	ipch_queue_pop(&f->peer[1]->queue);
 	ipch_queue_pop(&f->peer[1]->queue);
@@ -298,7 +298,7 @@ static void membership_lost_test(struct kunit *test)
 	/* Subscribing again re-arms and replays the two left. */
 	KUNIT_ASSERT_EQ(test, subscribe(f->peer[1]), 0);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->queue.nr_records, 2);
-	KUNIT_EXPECT_TRUE(test, f->peer[1]->subscribed);
+	KUNIT_EXPECT_FALSE(test, list_empty(&f->peer[1]->sub_node));
 	KUNIT_EXPECT_NOT_NULL(test, f->peer[1]->lost);
 }
 

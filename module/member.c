@@ -56,7 +56,7 @@ static void member_lost(struct ipch_channel *ch, struct ipch_peer *to)
 	ipch_msg_put(to->lost);
 	to->lost = NULL;
 	to->lost_rec = NULL;
-	to->subscribed = false;
+	list_del_init(&to->sub_node);
 }
 
 /* Queues @msg (NULL if it could not be made) to the subscriber @to. */
@@ -81,22 +81,20 @@ static void member_push(struct ipch_channel *ch, struct ipch_peer *to,
 }
 
 /*
- * Tells every subscriber of @ch but @subject that @subject joined or left
- * (@type). One message, with one sequence number, is shared by all.
+ * Tells every subscriber of @ch that @subject joined or left (@type); a
+ * peer that leaves has been unsubscribed first. One message, with one
+ * sequence number, is shared by all.
  */
 void ipch_member_notify(struct ipch_channel *ch, struct ipch_peer *subject,
 			u16 type)
 {
+	struct ipch_peer *to, *tmp;
 	struct ipch_msg *msg = NULL;
-	struct ipch_peer *to;
-	unsigned long id;
 	bool made = false;
 
 	lockdep_assert_held(&ch->lock);
 
-	xa_for_each(&ch->peers, id, to) {
-		if (!to->subscribed || to == subject)
-			continue;
+	list_for_each_entry_safe(to, tmp, &ch->subscribers, sub_node) {
 		if (!made) {
 			msg = member_msg(ch, subject, type);
 			if (msg)
@@ -125,7 +123,7 @@ static void member_replay(struct ipch_channel *ch, struct ipch_peer *peer)
 		member_push(ch, peer, msg);
 		if (msg)
 			ipch_msg_put(msg);
-		if (!peer->subscribed)
+		if (list_empty(&peer->sub_node))
 			break;
 	}
 }
@@ -163,13 +161,23 @@ int ipch_peer_subscribe(struct ipch_peer *peer, u32 flags)
 	mutex_lock(&ch->lock);
 	swap(peer->lost, lost);
 	swap(peer->lost_rec, rec);
-	peer->subscribed = flags & IPCHANNEL_SUB_MEMBERSHIP;
-	if (peer->subscribed)
+	list_del_init(&peer->sub_node);
+	if (flags & IPCHANNEL_SUB_MEMBERSHIP) {
+		list_add_tail(&peer->sub_node, &ch->subscribers);
 		member_replay(ch, peer);
+	}
 	mutex_unlock(&ch->lock);
 
 	lost_free(lost, rec);
 	return 0;
+}
+
+/* @peer leaves its channel: it is no longer told of anyone. */
+void ipch_member_leave(struct ipch_channel *ch, struct ipch_peer *peer)
+{
+	lockdep_assert_held(&ch->lock);
+
+	list_del_init(&peer->sub_node);
 }
 
 /* The file is closing: frees a LOST record that was never needed. */
@@ -178,5 +186,4 @@ void ipch_member_disarm(struct ipch_peer *peer)
 	lost_free(peer->lost, peer->lost_rec);
 	peer->lost = NULL;
 	peer->lost_rec = NULL;
-	peer->subscribed = false;
 }

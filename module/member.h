@@ -10,6 +10,7 @@ struct ipch_peer;
 
 void ipch_member_notify(struct ipch_channel *ch, struct ipch_peer *subject,
 			u16 type);
+void ipch_member_leave(struct ipch_channel *ch, struct ipch_peer *peer);
 void ipch_member_disarm(struct ipch_peer *peer);
 int ipch_peer_subscribe(struct ipch_peer *peer, u32 flags);
 
