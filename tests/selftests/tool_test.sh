@@ -40,7 +40,9 @@ cd "$T" || exit 1
 cleanup() {
 	# shellcheck disable=SC2086 # a list of pids
 	[ -n "$BG" ] && kill -9 $BG 2>/dev/null
-	[ -s sleeper ] && kill -9 "$(cat sleeper)" 2>/dev/null
+	for f in sleeper term; do
+		[ -s "$f" ] && kill -9 "$(cat "$f")" 2>/dev/null
+	done
 	cd /
 	rm -rf "$T"
 }
@@ -262,12 +264,23 @@ test_peers_human() {
 		grep -Eq "^ *2  +$L2  +$ME  +ipchannel " out
 }
 
+# Colour only on a terminal (never here: stdout is a file) or if asked.
+test_color() {
+	esc=$(printf '\033')
+	run 0 "$IPCH" peers "$CH" && ! grep -q "$esc" out &&
+		run 0 "$IPCH" --color=always peers "$CH" &&
+		grep -q "$esc\[1mID" out &&
+		run 0 env NO_COLOR=1 "$IPCH" --color=auto peers "$CH" &&
+		! grep -q "$esc" out
+}
+
 check "channels --json: the channel, its peers, owner and mode" \
 	test_channels_json
 check "channels: a table with the channel" test_channels_human
 check "peers --json: ids, pids, uids and commands of the listeners" \
 	test_peers_json
 check "peers: a table with the listeners" test_peers_human
+check "colour only with --color=always when not on a terminal" test_color
 
 # A holder (peer 3) and two waiters (4, 5) queued behind it, in order.
 "$IPCH" lock LK --channel "$CH" -- \
@@ -578,6 +591,21 @@ test_lock_cloexec() {
 		grep -q 'out$' out && ! grep -q /dev/ipchannel out
 }
 
+# The tool passes SIGTERM on and waits: status 128 + 15 from the command,
+# which is gone when the tool exits (a tool killed by it would leave the
+# command running, with the same status).
+test_lock_sigterm() {
+	# shellcheck disable=SC2016 # $$ is the command's
+	"$IPCH" lock TERM --channel "$CC" -- \
+		sh -c 'echo $$ >term; exec sleep 60' &
+	h=$!
+	wait_until 20 lock_is "$CC" TERM "1 " || return 1
+	wait_until 20 test -s term || return 1
+	kill -TERM "$h"
+	exits "$h" 143 && gone "$(cat term)" &&
+		run 0 "$IPCH" lock TERM --channel "$CC" --timeout 0 -- true
+}
+
 check "four lock commands, 25 increments each, count to 100" test_counter
 check "lock: exits with the command's status" \
 	run 7 "$IPCH" lock st --channel "$CC" -- sh -c 'exit 7'
@@ -586,6 +614,8 @@ check "lock: status 127 and a message for a missing command" \
 check "lock: the command does not get the device file" test_lock_cloexec
 check "lock: a holder killed with kill -9 lets the waiter in" \
 	test_holder_killed
+check "lock: SIGTERM goes to the command, then the lock is free" \
+	test_lock_sigterm
 
 # --- demo --------------------------------------------------------------
 
