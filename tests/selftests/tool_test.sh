@@ -316,7 +316,8 @@ test_locks_human() {
 	grep -q '^LOCK  *STATE' out &&
 		grep -Eq "^LK +held +3 +$H +ipchannel +$H " out &&
 		grep -Eq "^ +waits 1 +4 +$W1 +ipchannel +$W1 " out &&
-		grep -Eq "^ +waits 2 +5 +$W2 +ipchannel +$W2 " out
+		grep -Eq "^ +waits 2 +5 +$W2 +ipchannel +$W2 " out &&
+		! grep -q ' $' out
 }
 
 test_timeout() {
@@ -349,7 +350,8 @@ test_nr_locks() {
 }
 
 test_stats_human() {
-	run 0 "$IPCH" stats && grep -Eq '^  max_msg_size +[0-9]+$' out
+	run 0 "$IPCH" stats && grep -Eq '^  max_msg_size +[0-9]+$' out &&
+		grep -qx 'limits' out && ! grep -q ' $' out
 }
 
 check "locks --json: holder, then waiters in queue order" test_locks_json
@@ -367,7 +369,7 @@ else
 	check "stats --json without privilege: limits, counters null" \
 		test_stats_user
 fi
-check "stats: a table of the limits" test_stats_human
+check "stats: a table of the limits, no trailing blanks" test_stats_human
 
 test_lock_order() {
 	touch gate

@@ -130,33 +130,50 @@ void table_head(struct table *tab, const char *const *titles)
 		table_add(tab, C_BOLD, "%s", titles[i]);
 }
 
+/*
+ * One row: cells padded to their column's width, except that a row ends
+ * after its last non-empty cell, so that no line has trailing blanks.
+ */
+static void print_row(const struct tool *t, const struct table *tab,
+		      size_t first, const size_t *width, FILE *f)
+{
+	unsigned int col, last = 0;
+	size_t len;
+
+	for (col = 0; col < tab->ncols; col++)
+		if (*tab->cells[first + col])
+			last = col;
+	for (col = 0; col <= last; col++) {
+		const char *cell = tab->cells[first + col];
+		enum color c = *cell ? tab->colors[first + col] : C_NONE;
+		bool right = tab->right & (1U << col);
+
+		len = strlen(cell);
+		if (col)
+			fputs("  ", f);
+		if (right)
+			fprintf(f, "%*s", (int)(width[col] - len), "");
+		fprintf(f, "%s%s%s", color_on(t, c), cell, color_off(t, c));
+		if (!right && col < last)
+			fprintf(f, "%*s", (int)(width[col] - len), "");
+	}
+	fputc('\n', f);
+}
+
 /* Print the rows with every column as wide as its widest cell. */
 int table_print(const struct tool *t, struct table *tab, FILE *f)
 {
 	size_t width[16] = { 0 }, i, len;
-	unsigned int col;
 
-	if (tab->nomem || tab->ncols > 16)
+	if (tab->nomem || tab->ncols > 16 || tab->n % tab->ncols)
 		return -1;
 	for (i = 0; i < tab->n; i++) {
 		len = strlen(tab->cells[i]);
 		if (len > width[i % tab->ncols])
 			width[i % tab->ncols] = len;
 	}
-	for (i = 0; i < tab->n; i++) {
-		col = i % tab->ncols;
-		len = strlen(tab->cells[i]);
-		if (col)
-			fputs("  ", f);
-		if (tab->right & (1U << col))
-			fprintf(f, "%*s", (int)(width[col] - len), "");
-		fprintf(f, "%s%s%s", color_on(t, tab->colors[i]),
-			tab->cells[i], color_off(t, tab->colors[i]));
-		if (col == tab->ncols - 1)
-			fputc('\n', f);
-		else if (!(tab->right & (1U << col)))
-			fprintf(f, "%*s", (int)(width[col] - len), "");
-	}
+	for (i = 0; i < tab->n; i += tab->ncols)
+		print_row(t, tab, i, width, f);
 	return 0;
 }
 
