@@ -328,10 +328,12 @@ static int parse_options(struct tool *t, struct parsed *p, int argc,
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, long_options,
 				  NULL)) != -1) {
-		if (opt == '?' && optopt)
+		/* A long option is named whole, a short one by its letter. */
+		if (opt == '?' && strncmp(argv[optind - 1], "--", 2))
 			return usage_error(t, "unknown option '-%c'", optopt);
 		if (opt == '?')
-			return usage_error(t, "unknown option '%s'",
+			return usage_error(t, "unknown option, or one that "
+					   "takes no value: '%s'",
 					   argv[optind - 1]);
 		if (opt == ':')
 			return usage_error(t, "option '%s' needs a value",
@@ -358,14 +360,14 @@ static int index_of_dashdash(int argc, char **argv)
  * On success argv[*first..argc) are the command's arguments.
  */
 static int parse_command(struct tool *t, struct parsed *p,
-			 const struct command *c, int *argc, char **argv,
+			 const struct command *c, int argc, char **argv,
 			 int *first)
 {
-	int dd = c->run == cmd_lock ? index_of_dashdash(*argc, argv) : -1;
+	int dd = c->run == cmd_lock ? index_of_dashdash(argc, argv) : -1;
 	int err;
 
 	if (dd < 0) {
-		err = parse_options(t, p, *argc, argv, c->opts,
+		err = parse_options(t, p, argc, argv, c->opts,
 				    c->run == cmd_lock);
 		*first = optind;
 		return err;
@@ -449,7 +451,7 @@ int main(int argc, char **argv)
 		argc = 1;
 		argv = none;
 	}
-	err = parse_command(&t, &p, c, &argc, argv, &first);
+	err = parse_command(&t, &p, c, argc, argv, &first);
 	if (err)
 		return err;
 	return run(&t, &p, c, argc - first, argv + first);
