@@ -204,12 +204,13 @@ static void usage(void)
 
 static void command_usage(const struct command *c)
 {
-	printf("usage: ipchannel [--json] [--color=WHEN] %s%s%s\n\n%s\n",
-	       c->name, *c->args ? " " : "", c->args, c->help);
+	printf("usage: ipchannel %s%s%s\n\n%s\n", c->name,
+	       *c->args ? " " : "", c->args, c->help);
 	if (c->opts) {
 		puts("\noptions:");
 		print_options(c->opts);
 	}
+	puts("\nGlobal options (--json, --color=WHEN): ipchannel --help.");
 }
 
 static int cmd_help(struct tool *t, int argc, char **argv)
