@@ -120,6 +120,16 @@ static void channel_free(struct ipch_channel *ch)
 	atomic64_dec(&ipch_count.channels);
 }
 
+/* Takes the last peer's channel out of its namespace and frees it. */
+static void channel_unlink(struct ipch_net *in, struct ipch_channel *ch)
+{
+	lockdep_assert_held(&in->lock);
+
+	list_del(&ch->node);
+	in->gen++;
+	channel_free(ch);
+}
+
 struct ipch_channel *ipch_channel_find(struct ipch_net *in, const char *name)
 {
 	struct ipch_channel *ch;
@@ -206,6 +216,7 @@ static int channel_lookup(struct ipch_net *in, struct net *net,
 	ch = *fresh;
 	*fresh = NULL;
 	list_add(&ch->node, &in->channels);
+	in->gen++;
 	*out = ch;
 	return 0;
 }
@@ -242,14 +253,11 @@ int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 	if (ret) {
 		put_pid(peer->pid);
 		peer->pid = NULL;
-		if (!ch->nr_peers) {
-			list_del(&ch->node);
-			channel_free(ch);
-		}
+		if (!ch->nr_peers)
+			channel_unlink(in, ch);
 		goto out_net;
 	}
 	peer->net = get_net(net);
-	in->gen++;
 	/* Publish id and net before the channel; see ipch_peer_channel(). */
 	smp_store_release(&peer->channel, ch);
 	atomic64_inc(&ipch_count.peers);
@@ -292,13 +300,10 @@ static void channel_leave(struct ipch_peer *peer)
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
 
-	in->gen++;
 	pr_debug("%s: peer %u left\n", ch->name, peer->id);
 	ipch_nl_peer_event(ch, peer, IPCHANNEL_CMD_PEER_LEFT);
-	if (!ch->nr_peers) {
-		list_del(&ch->node);
-		channel_free(ch);
-	}
+	if (!ch->nr_peers)
+		channel_unlink(in, ch);
 	mutex_unlock(&in->lock);
 
 	put_net(peer->net);

@@ -19,8 +19,9 @@ struct pid;
 
 /*
  * The channels of one network namespace. lock guards the list, the
- * creation and removal of a channel and gen, which moves on every join
- * and leave so that a netlink dump can tell that it was interrupted.
+ * creation and removal of a channel and gen, which moves whenever a
+ * channel is created or removed so that a netlink dump of the list can
+ * tell that it was interrupted.
  */
 struct ipch_net {
 	struct mutex lock;		/* see above */
