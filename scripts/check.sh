@@ -50,8 +50,12 @@ for kver in $kernels; do
 	step "module for $kver" "${make[@]}" kmod KVER="$kver" || continue
 	rm -f "build/vm/$kver/summary"
 	vm_ok=1
+	# The sanitizers make the debug kernel several times slower: it
+	# takes about 7 of the 10 minutes a stock guest may run.
+	limit=()
+	[[ $kver == debug ]] && limit=(--timeout 1500)
 	step "VM tests on $kver" tests/vm/run.sh --no-build --kernel "$kver" \
-		--tests || vm_ok=0
+		"${limit[@]}" --tests || vm_ok=0
 	[[ -f "build/vm/$kver/summary" ]] || continue
 	read -r p f s <"build/vm/$kver/summary"
 	summaries+=("$kver: $p passed, $f failed, $s skipped")
