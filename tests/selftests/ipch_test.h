@@ -15,7 +15,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/ipchannel.h>
@@ -82,6 +84,49 @@ static inline int join_mode(int fd, const char *name, uint32_t flags,
 static inline int join(int fd, const char *name)
 {
 	return join_mode(fd, name, IPCHANNEL_JOIN_CREATE, 0);
+}
+
+/*
+ * A peer of @chan in a child process named @comm (NULL: keep the name):
+ * its pid, with its peer id (or -errno) in *@id once it has joined. It
+ * lives until it is killed.
+ */
+static inline pid_t child_peer(const char *chan, const char *comm, int *id)
+{
+	int ready[2], got;
+	pid_t pid;
+
+	*id = -1;
+	if (pipe(ready))
+		return -1;
+	pid = fork();
+	if (pid == 0) {
+		int fd;
+
+		if (comm)
+			prctl(PR_SET_NAME, comm);
+		fd = dev_open(0);
+		got = fd < 0 ? fd : join(fd, chan);
+		if (write(ready[1], &got, sizeof(got)) != sizeof(got))
+			_exit(1);
+		for (;;)
+			pause();
+	}
+	if (pid > 0 && read(ready[0], &got, sizeof(got)) == sizeof(got))
+		*id = got;
+	close(ready[0]);
+	close(ready[1]);
+	return pid;
+}
+
+/* Kills @pid with SIGKILL and reaps it; 0 if it died of that signal. */
+static inline int kill_and_wait(pid_t pid)
+{
+	int status;
+
+	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFSIGNALED(status) ? 0 : -1;
 }
 
 /* Opens a file and joins it, creating the channel; exits on failure. */

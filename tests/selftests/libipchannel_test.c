@@ -740,36 +740,12 @@ static int run_until(struct ipch *ipc, const int *count, int n)
 	return 0;
 }
 
-/* A peer of @name in a child process that lives until it is killed. */
-static pid_t child_peer(const char *name)
-{
-	int ready[2];
-	char c = 'j';
-	pid_t pid;
-
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		peer(name, IPCH_OPEN_NOCREATE);
-		if (write(ready[1], &c, 1) != 1)
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	if (pid > 0 && read(ready[0], &c, 1) != 1)
-		pid = -1;
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
 TEST_F(chan, connect_handler_gets_every_member_then_each_join)
 {
 	struct members m = { 0 };
 	struct ipch *c;
 	pid_t child;
-	int status;
+	int id;
 
 	ASSERT_EQ(0, ipch_on(self->a, "connect", on_connect, &m));
 	ASSERT_EQ(0, run_until(self->a, &m.connect, 2));
@@ -790,13 +766,13 @@ TEST_F(chan, connect_handler_gets_every_member_then_each_join)
 	EXPECT_EQ(3, m.left[0]);
 	EXPECT_EQ((uint32_t)getpid(), m.left_pid[0]);
 
-	child = child_peer(self->name);
+	child = child_peer(self->name, NULL, &id);
 	ASSERT_LT(0, child);
+	ASSERT_EQ(3, id);
 	ASSERT_EQ(0, run_until(self->a, &m.connect, 4));
 	EXPECT_EQ(3, m.peer[3]);
 	EXPECT_EQ((uint32_t)child, m.pid[3]);
-	ASSERT_EQ(0, kill(child, SIGKILL));
-	ASSERT_EQ(child, waitpid(child, &status, 0));
+	ASSERT_EQ(0, kill_and_wait(child));
 	ASSERT_EQ(0, run_until(self->a, &m.disconnect, 2));
 	EXPECT_EQ(3, m.left[1]);
 	EXPECT_EQ((uint32_t)child, m.left_pid[1]);

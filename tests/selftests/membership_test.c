@@ -75,41 +75,6 @@ static bool is_lost(const struct member *r)
 	       r->hdr.len == 0 && r->hdr.event_len == 0;
 }
 
-/* A peer of @chan in a child process; its pid, its id in *@id. */
-static pid_t child_peer(const char *chan, int *id)
-{
-	int ready[2], got;
-	pid_t pid;
-
-	*id = -1;
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int fd = dev_open(0);
-
-		got = fd < 0 ? fd : join(fd, chan);
-		if (write(ready[1], &got, sizeof(got)) != sizeof(got))
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	if (pid > 0 && read(ready[0], &got, sizeof(got)) == sizeof(got))
-		*id = got;
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
-static int kill_and_wait(pid_t pid)
-{
-	int status;
-
-	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFSIGNALED(status) ? 0 : -1;
-}
-
 TEST(subscribe_replays_every_peer_in_id_order_with_its_pid)
 {
 	const char *name = chan_name("replay");
@@ -119,7 +84,7 @@ TEST(subscribe_replays_every_peer_in_id_order_with_its_pid)
 
 	NEED_DEVICE();
 	a = peer_open(name, 0);
-	child = child_peer(name, &id);
+	child = child_peer(name, NULL, &id);
 	ASSERT_LT(0, child);
 	ASSERT_EQ(2, id);
 	b = peer_open(name, 0);
@@ -178,7 +143,7 @@ TEST(kill_of_a_child_peer_is_a_leave_record)
 	ASSERT_EQ(0, subscribe(a, IPCHANNEL_SUB_MEMBERSHIP));
 	ASSERT_EQ(0, next_member(a, &r));
 
-	child = child_peer(name, &id);
+	child = child_peer(name, NULL, &id);
 	ASSERT_LT(0, child);
 	ASSERT_EQ(2, id);
 	ASSERT_EQ(0, next_member(a, &r));

@@ -64,46 +64,6 @@ static const char *my_comm(void)
 	return comm;
 }
 
-/*
- * A peer of @chan in a child process named @comm: its pid, with its peer
- * id in *@id once it has joined. It lives until it is killed.
- */
-static pid_t child_peer(const char *chan, const char *comm, int *id)
-{
-	int ready[2], got;
-	pid_t pid;
-
-	*id = -1;
-	if (pipe(ready))
-		return -1;
-	pid = fork();
-	if (pid == 0) {
-		int fd;
-
-		prctl(PR_SET_NAME, comm);
-		fd = dev_open(0);
-		got = fd < 0 ? fd : join(fd, chan);
-		if (write(ready[1], &got, sizeof(got)) != sizeof(got))
-			_exit(1);
-		for (;;)
-			pause();
-	}
-	if (pid > 0 && read(ready[0], &got, sizeof(got)) == sizeof(got))
-		*id = got;
-	close(ready[0]);
-	close(ready[1]);
-	return pid;
-}
-
-static int kill_and_wait(pid_t pid)
-{
-	int status;
-
-	if (kill(pid, SIGKILL) || waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFSIGNALED(status) ? 0 : -1;
-}
-
 /* Drops root for the test VM's user ipch; 0 or -1. */
 static int become_other_user(void)
 {
