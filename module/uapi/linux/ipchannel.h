@@ -93,7 +93,7 @@ struct ipchannel_recv {
  */
 struct ipchannel_membership {
 	__u32 peer_id;			/* the peer that joined or left */
-	__u32 nr_peers;			/* peers in the channel after it */
+	__u32 nr_peers;			/* peers after it; replay: now */
 };
 
 /* IPCHANNEL_IOC_SUBSCRIBE flags */
