@@ -34,7 +34,7 @@ struct ipch_request {
 	struct ipch_lock *lock;
 	struct ipch_peer *peer;
 	u64 cookie;
-	u64 since;			/* CLOCK_MONOTONIC ns of the request */
+	u64 since;			/* CLOCK_MONOTONIC ns of asking */
 	bool granted;
 	struct task_struct *task;	/* a blocking request's caller */
 	/* An asynchronous request's grant record, made in advance. */

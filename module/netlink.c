@@ -436,7 +436,8 @@ static int put_limits(struct sk_buff *skb)
 			READ_ONCE(ipch_max_queue_records)) ||
 	    nla_put_u32(skb, IPCHANNEL_A_MAX_QUEUE_BYTES,
 			READ_ONCE(ipch_max_queue_bytes)) ||
-	    nla_put_u32(skb, IPCHANNEL_A_MAX_LOCKS, READ_ONCE(ipch_max_locks)) ||
+	    nla_put_u32(skb, IPCHANNEL_A_MAX_LOCKS,
+			READ_ONCE(ipch_max_locks)) ||
 	    nla_put_u32(skb, IPCHANNEL_A_MAX_LOCK_REQUESTS,
 			READ_ONCE(ipch_max_lock_requests)))
 		return -EMSGSIZE;

@@ -48,7 +48,7 @@ struct ipch_ctl {
 	unsigned int head;
 	unsigned int count;
 	unsigned int max;
-	int ev_err;			/* returned once the queue is empty */
+	int ev_err;		/* returned once the queue is empty */
 };
 
 /* ---- errors ---- */
@@ -61,7 +61,8 @@ static const struct {
 	{ NLE_AGAIN, EAGAIN },		{ NLE_NOMEM, ENOMEM },
 	{ NLE_EXIST, EEXIST },		{ NLE_INVAL, EINVAL },
 	{ NLE_RANGE, ERANGE },		{ NLE_MSGSIZE, EMSGSIZE },
-	{ NLE_OPNOTSUPP, EOPNOTSUPP },	{ NLE_AF_NOSUPPORT, EAFNOSUPPORT },
+	{ NLE_OPNOTSUPP, EOPNOTSUPP },
+	{ NLE_AF_NOSUPPORT, EAFNOSUPPORT },
 	{ NLE_OBJ_NOTFOUND, ENOENT },	{ NLE_NOATTR, EPROTO },
 	{ NLE_MISSING_ATTR, EPROTO },	{ NLE_SEQ_MISMATCH, EPROTO },
 	{ NLE_MSG_OVERFLOW, ENOBUFS },	{ NLE_MSG_TRUNC, EPROTO },

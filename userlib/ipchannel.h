@@ -564,7 +564,7 @@ struct ipch_ctl_lock {
 
 /* Module-wide counters and limits. */
 struct ipch_ctl_stats {
-	uint32_t has_counters;		/* 0: counters not visible to us */
+	uint32_t has_counters;		/* 0: counters not visible */
 	uint32_t max_msg_size;
 	uint32_t max_queue_records;
 	uint32_t max_queue_bytes;
@@ -580,7 +580,7 @@ struct ipch_ctl_stats {
 
 /* An event of the multicast group; type is an IPCHANNEL_CMD_* event. */
 struct ipch_ctl_event {
-	uint32_t type;			/* PEER_JOINED, _LEFT, LOCK_HANDOVER */
+	uint32_t type;			/* IPCHANNEL_CMD_ of the event */
 	char channel[IPCHANNEL_NAME_LEN];
 	uint32_t peer_id;		/* who joined, left, or got the lock */
 	uint32_t pid;			/* joined and left */

@@ -845,7 +845,7 @@ TEST_F(chan, lost_membership_is_renewed_by_dispatch)
 	ASSERT_EQ(5, info.queued_records);
 
 	ASSERT_EQ(0, run_until(self->a, &m.connect, 5));
-	EXPECT_EQ(3, m.other);		/* the two messages, and the loss */
+	EXPECT_EQ(3, m.other);	/* the two messages, and the loss */
 	EXPECT_EQ(1, m.lost);
 	EXPECT_EQ(1, m.peer[2]);
 	EXPECT_EQ(2, m.peer[3]);

@@ -24,10 +24,11 @@
 #include "ipch_test.h"
 #include <ipchannel.h>
 
-#define WAIT_MS		10000	/* an event due now; generous for QEMU */
+#define WAIT_MS		10000	/* an event due now; QEMU is slow */
 #define OTHER_UID	1000	/* the unprivileged user of the test VM */
 #define MANY_PEERS	300	/* more than one dump message holds */
-#define FLOOD_CYCLES	1000	/* joins and leaves: more than a socket holds */
+/* Joins and leaves: more events than a socket holds. */
+#define FLOOD_CYCLES	1000
 
 #define NEED_CAP_NET_ADMIN() do { \
 	if (geteuid() != 0) \

@@ -169,7 +169,7 @@ static void print_options(unsigned int opts)
 	if (opts & OPT_COUNT)
 		puts("  -n, --count N     stop after N records");
 	if (opts & OPT_MEMBERSHIP)
-		puts("      --membership  also print peers joining and leaving");
+		puts("      --membership  also print peers joining, leaving");
 	if (opts & OPT_CHANNEL)
 		puts("  -c, --channel C   the channel of the lock (default "
 		     LOCK_CHANNEL ")");

@@ -31,13 +31,13 @@
 
 /* struct ipchannel_join.flags */
 #define IPCHANNEL_JOIN_CREATE	_BITUL(0)	/* create if missing */
-#define IPCHANNEL_JOIN_EXCL	_BITUL(1)	/* with CREATE: must be new */
+#define IPCHANNEL_JOIN_EXCL	_BITUL(1)	/* with CREATE: only new */
 
 /* Mode of a new channel when struct ipchannel_join.mode is 0. */
 #define IPCHANNEL_MODE_DEFAULT	0600
 
 struct ipchannel_join {
-	char name[IPCHANNEL_NAME_LEN];	/* in: 1..63 bytes, NUL-terminated */
+	char name[IPCHANNEL_NAME_LEN];	/* in: 1..63 bytes and a NUL */
 	__u32 flags;			/* in: IPCHANNEL_JOIN_* */
 	__u32 mode;			/* in: permission bits if created */
 	__u32 peer_id;			/* out: this file's peer id */
@@ -45,7 +45,7 @@ struct ipchannel_join {
 };
 
 /* struct ipchannel_send.flags */
-#define IPCHANNEL_SEND_NOSELF	_BITUL(0)	/* broadcast skips the sender */
+#define IPCHANNEL_SEND_NOSELF	_BITUL(0)	/* "all" skips the sender */
 
 /*
  * One record of a write(): this header, then event_len bytes of event
@@ -65,10 +65,10 @@ struct ipchannel_send {
 #define IPCHANNEL_RECV_SYSTEM	_BITUL(1)	/* made by the kernel */
 
 /* struct ipchannel_recv.type of a record with IPCHANNEL_RECV_SYSTEM */
-#define IPCHANNEL_SYS_LOCK_GRANTED 1	/* event: lock name; payload: cookie */
-#define IPCHANNEL_SYS_PEER_JOINED  2	/* payload: ipchannel_membership */
-#define IPCHANNEL_SYS_PEER_LEFT	   3	/* payload: ipchannel_membership */
-#define IPCHANNEL_SYS_MEMBERSHIP_LOST 4	/* queue was full: subscribe again */
+#define IPCHANNEL_SYS_LOCK_GRANTED 1	/* event: lock; payload: cookie */
+#define IPCHANNEL_SYS_PEER_JOINED 2	/* ipchannel_membership */
+#define IPCHANNEL_SYS_PEER_LEFT	3	/* ipchannel_membership */
+#define IPCHANNEL_SYS_MEMBERSHIP_LOST 4	/* full: subscribe again */
 
 /*
  * One record of a read(): this header, then event_len bytes of event
@@ -79,8 +79,8 @@ struct ipchannel_recv {
 	__u32 size;			/* bytes of the whole record */
 	__u32 sender;			/* peer id, 0 for the kernel */
 	__u32 flags;			/* IPCHANNEL_RECV_* */
-	__u32 pid;			/* sender's pid in the reader's pid ns */
-	__u32 uid;			/* sender's euid in the reader's user ns */
+	__u32 pid;			/* sender, in reader's pid ns */
+	__u32 uid;			/* euid, in reader's user ns */
 	__u32 len;			/* payload bytes */
 	__u16 event_len;		/* event name bytes */
 	__u16 type;			/* IPCHANNEL_SYS_* or 0 */
@@ -106,12 +106,12 @@ struct ipchannel_info {
 	__u32 next_size;		/* bytes of the first queued record */
 	__u32 queued_records;		/* records queued to this peer */
 	__u32 queued_bytes;		/* bytes of those records */
-	__u32 blocked_senders;		/* writers waiting for queue space */
+	__u32 blocked_senders;		/* writers waiting for room */
 	__u32 max_msg_size;		/* module limits in force now */
 	__u32 max_queue_records;
 	__u32 max_queue_bytes;
 	__u32 reserved;			/* always 0 */
-	__u64 next_seq;			/* sequence number of the next message */
+	__u64 next_seq;			/* number of the next message */
 };
 
 /* Live objects of the whole module, to catch leaks (CAP_SYS_ADMIN). */
@@ -121,17 +121,17 @@ struct ipchannel_stats {
 	__u64 messages;			/* message allocations alive */
 	__u64 records;			/* receive queue entries */
 	__u64 locks;
-	__u64 lock_waiters;		/* lock requests, granted or queued */
+	__u64 lock_waiters;		/* requests, granted or queued */
 };
 
 /* struct ipchannel_lock.flags */
-#define IPCHANNEL_LOCK_TRY	_BITUL(0)	/* fail if not granted at once */
-#define IPCHANNEL_LOCK_ASYNC	_BITUL(1)	/* grant arrives as a record */
+#define IPCHANNEL_LOCK_TRY	_BITUL(0)	/* fail if held */
+#define IPCHANNEL_LOCK_ASYNC	_BITUL(1)	/* grant comes as a record */
 
 struct ipchannel_lock {
 	char name[IPCHANNEL_NAME_LEN];	/* 1..63 bytes, NUL-terminated */
 	__u64 cookie;			/* owner within this peer */
-	__u64 deadline_ns;		/* absolute CLOCK_MONOTONIC, 0: none */
+	__u64 deadline_ns;		/* CLOCK_MONOTONIC; 0: none */
 	__u32 flags;			/* IPCHANNEL_LOCK_* */
 	__u32 reserved;			/* must be 0 */
 };
@@ -140,7 +140,7 @@ struct ipchannel_lock {
 struct ipchannel_lock_info {
 	char name[IPCHANNEL_NAME_LEN];	/* in: lock name */
 	__u64 holder_cookie;		/* out: cookie of the holder */
-	__u64 held_since_ns;		/* out: CLOCK_MONOTONIC of the grant */
+	__u64 held_since_ns;		/* out: CLOCK_MONOTONIC, grant */
 	__u32 holder;			/* out: peer id, 0 when free */
 	__u32 nr_waiters;		/* out: requests queued behind it */
 };
@@ -227,7 +227,7 @@ enum ipchannel_attr {
 	IPCHANNEL_A_COMM,		/* string: command name at join */
 	IPCHANNEL_A_SENT,		/* u64: messages the peer sent */
 	IPCHANNEL_A_RECEIVED,		/* u64: records the peer read */
-	IPCHANNEL_A_SINCE_NS,		/* u64: joined, granted or queued */
+	IPCHANNEL_A_SINCE_NS,		/* u64: joined, granted, queued */
 	IPCHANNEL_A_LOCK,		/* string: lock name */
 	IPCHANNEL_A_LOCK_POS,		/* u32: 0 holds, 1.. waits */
 	IPCHANNEL_A_COOKIE,		/* u64: owner cookie of a request */
