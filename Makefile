@@ -47,10 +47,13 @@ help:
 	@echo 'selftests   tests/selftests/*_test.c into build/selftests/'
 	@echo 'deps        install the Debian packages needed (scripts/deps.sh)'
 	@echo 'checkpatch  checkpatch.pl --strict on the module sources'
+	@echo 'lint        checkpatch, sparse and W=1 on the module for each'
+	@echo '            VM test kernel, the -Werror user-space build,'
+	@echo '            cppcheck on the library and the tool'
 	@echo 'vm-test     selftests in a QEMU guest running KVER (or debug)'
 	@echo 'vm-run      CMD=... in a QEMU guest running KVER'
 	@echo 'vm-shell    interactive shell in a QEMU guest running KVER'
-	@echo 'check       deps, build, checkpatch, vm-test on 6.1, 6.12, debug'
+	@echo 'check       deps, build, lint, vm-test on 6.1, 6.12, debug'
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
 	@echo 'bench       tests/bench in a 6.12 guest under -icount'
 	@echo 'install     library, headers, pkg-config file, man pages'
@@ -98,6 +101,10 @@ checkpatch: ksrc
 		echo "$$out"; echo "checkpatch: not clean" >&2; exit 1; \
 	fi; \
 	echo "checkpatch: $(words $(CHECKPATCH_FILES)) files clean"
+
+# Static checks; scripts/lint.sh says which and what fails them.
+lint:
+	+$(REPO)/scripts/lint.sh
 
 vm-test: kmod selftests examples
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(KVER)" --tests
@@ -165,5 +172,5 @@ clean: module-clean
 	@if [ -f examples/Makefile ]; then $(MAKE) -C examples clean; fi
 
 .PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
-	vm-test vm-run vm-shell check demo bench install install-module \
+	lint vm-test vm-run vm-shell check demo bench install install-module \
 	install-dkms module-clean clean

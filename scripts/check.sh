@@ -1,6 +1,6 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# check.sh - build everything, run checkpatch and the VM tests on every kernel.
+# check.sh - build everything, run lint and the VM tests on every kernel.
 #
 # Called by "make check" after scripts/deps.sh. Every step runs even when
 # an earlier one failed, so one run shows every problem; each failed step
@@ -43,7 +43,7 @@ step "build library, examples and selftests" \
 if grep -q '^check:' userlib/Makefile 2>/dev/null; then
 	step "library unit tests" "${make[@]}" -C userlib check || true
 fi
-step "checkpatch" "${make[@]}" checkpatch || true
+step "lint" "${make[@]}" lint || true
 
 summaries=()
 for kver in $kernels; do

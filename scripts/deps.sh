@@ -30,6 +30,8 @@ packages=(
 	libssl-dev
 	groff-base
 	jq
+	sparse
+	cppcheck
 )
 if [[ "${DEPS_DKMS:-0}" == 1 ]]; then
 	packages+=(dkms)

@@ -114,7 +114,12 @@ static int recv_datagram(struct nl_sock *sk, struct sockaddr_nl *nla,
 	*buf = NULL;
 	if (creds)
 		*creds = NULL;
+	/*
+	 * Only the size is wanted: with a length of 0, recv() never touches
+	 * the buffer, so NULL is valid (cppcheck's posix.cfg says never).
+	 */
 	do
+		/* cppcheck-suppress nullPointer ; see above */
 		len = recv(fd, NULL, 0, MSG_PEEK | MSG_TRUNC);
 	while (len < 0 && errno == EINTR);
 	if (len <= 0)
@@ -394,12 +399,12 @@ static int add_item(struct request *req, struct nlmsghdr *hdr)
 {
 	size_t size = kinds[req->kind].size;
 	char *items;
-	size_t max;
 
 	if (!req->dump && req->nr)
 		return -EPROTO;		/* one request, one reply */
 	if (req->nr == req->max) {
-		max = req->max ? req->max * 2 : 16;
+		size_t max = req->max ? req->max * 2 : 16;
+
 		items = realloc(req->items, max * size);
 		if (!items)
 			return -ENOMEM;
@@ -528,9 +533,11 @@ static int dump(struct ipch_ctl *ctl, enum ipch_ctl_kind kind,
 		const char *channel, void **out, size_t *n)
 {
 	struct request req;
-	int tries, err;
+	int tries;
 
 	for (tries = 0; tries < DUMP_TRIES; tries++) {
+		int err;
+
 		request_init(&req, ctl, kind, true);
 		err = request(&req, channel);
 		if (!err && !req.intr) {
@@ -571,7 +578,6 @@ static int get_one(struct ipch_ctl *ctl, enum ipch_ctl_kind kind,
 static int queue_push(struct ipch_ctl *ctl, const struct ipch_ctl_event *ev)
 {
 	struct ipch_ctl_event *events;
-	unsigned int max;
 
 	if (ctl->head == ctl->count)
 		ctl->head = ctl->count = 0;
@@ -582,6 +588,8 @@ static int queue_push(struct ipch_ctl *ctl, const struct ipch_ctl_event *ev)
 		ctl->head = 0;
 	}
 	if (ctl->count == ctl->max) {
+		unsigned int max;
+
 		if (ctl->max >= EVENTS_MAX)
 			return -ENOBUFS;
 		max = ctl->max ? ctl->max * 2 : 16;
@@ -790,11 +798,13 @@ IPCH_EXPORT int ipch_ctl_stats(struct ipch_ctl *ctl,
  */
 IPCH_EXPORT int ipch_ctl_subscribe(struct ipch_ctl *ctl)
 {
-	int fd, grp, rcvbuf = EVENT_RCVBUF;
+	int fd, rcvbuf = EVENT_RCVBUF;
 
 	if (!ctl)
 		return -EINVAL;
 	if (!ctl->group) {
+		int grp;
+
 		grp = genl_ctrl_resolve_grp(ctl->ev, IPCHANNEL_GENL_NAME,
 					    IPCHANNEL_GENL_MCGRP);
 		if (grp < 0) {

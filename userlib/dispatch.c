@@ -213,11 +213,13 @@ static int drain(struct ipch *ipc)
 {
 	ssize_t budget = ipc->io->pending(ipc->fd);
 	struct ipch_msg msg;
-	int n = 0, ret;
+	int n = 0;
 
 	if (budget < 0)
 		budget = SSIZE_MAX;	/* unknown: read until EAGAIN */
 	for (;;) {
+		int ret;
+
 		while ((ret = ipch_buf_take(ipc, &msg)) > 0) {
 			handle(ipc, &msg);
 			n++;
@@ -253,15 +255,14 @@ IPCH_EXPORT int ipch_dispatch(struct ipch *ipc)
 
 IPCH_EXPORT int ipch_run(struct ipch *ipc, int timeout_ms)
 {
-	int ret;
-
 	if (!ipc)
 		return -EINVAL;
 	if (ipc->dispatching)
 		return -EBUSY;
 
 	if (ipc->pos == ipc->fill) {
-		ret = ipch_wait(ipc, POLLIN, timeout_ms);
+		int ret = ipch_wait(ipc, POLLIN, timeout_ms);
+
 		if (ret)
 			return ret == -EAGAIN ? 0 : ret;
 	}

@@ -65,11 +65,11 @@ static int lock_call(struct ipch *ipc, unsigned long cmd, const char *name,
 static struct ipch_request *request_find(struct ipch *ipc, const char *name,
 					 uint64_t cookie)
 {
-	struct ipch_request *req;
 	unsigned int i;
 
 	for (i = 0; i < ipc->nr_requests; i++) {
-		req = &ipc->requests[i];
+		struct ipch_request *req = &ipc->requests[i];
+
 		if (req->cookie == cookie && !strcmp(req->name, name))
 			return req;
 	}

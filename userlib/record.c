@@ -46,8 +46,6 @@ int ipch_name_check(const char *name, bool channel)
 /* ipch_out_check - everything the kernel would refuse in one message */
 int ipch_out_check(const struct ipch_out *m)
 {
-	int err;
-
 	if (m->to == IPCHANNEL_PEER_KERNEL)
 		return -EINVAL;
 	if (m->flags & ~IPCH_NOSELF)
@@ -55,7 +53,8 @@ int ipch_out_check(const struct ipch_out *m)
 	if ((m->flags & IPCH_NOSELF) && m->to != IPCHANNEL_PEER_ALL)
 		return -EINVAL;
 	if (m->event) {
-		err = ipch_name_check(m->event, false);
+		int err = ipch_name_check(m->event, false);
+
 		if (err)
 			return err;
 	}

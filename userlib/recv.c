@@ -79,7 +79,6 @@ static int grow(struct ipch *ipc, size_t need)
 int ipch_buf_refill(struct ipch *ipc)
 {
 	struct ipchannel_info info;
-	ssize_t ret;
 	int tries, err;
 
 	ipc->pos = 0;
@@ -91,7 +90,8 @@ int ipch_buf_refill(struct ipch *ipc)
 	}
 
 	for (tries = 0; tries < GROW_TRIES; tries++) {
-		ret = ipc->io->read(ipc->fd, ipc->buf, ipc->size);
+		ssize_t ret = ipc->io->read(ipc->fd, ipc->buf, ipc->size);
+
 		if (ret > 0) {
 			ipc->fill = (size_t)ret;
 			return 0;
@@ -158,7 +158,6 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 {
 	int64_t end = timeout_ms < 0 ? -1 : ipch_now_ms() + timeout_ms;
 	struct ipch_request req;
-	int ret;
 
 	if (!ipc || !msg)
 		return -EINVAL;
@@ -166,7 +165,8 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 		return -EBUSY;
 
 	for (;;) {
-		ret = ipch_buf_take(ipc, msg);
+		int ret = ipch_buf_take(ipc, msg);
+
 		if (ret > 0 &&
 		    ipch_lock_grant(ipc, msg, &req) == IPCH_GRANT_STALE)
 			continue;

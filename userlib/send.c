@@ -23,11 +23,12 @@
 static unsigned int complete(const struct ipch_out *m, unsigned int n,
 			     size_t bytes)
 {
-	size_t off = 0, len;
+	size_t off = 0;
 	unsigned int i;
 
 	for (i = 0; i < n; i++) {
-		len = ipch_record_len(&m[i]);
+		size_t len = ipch_record_len(&m[i]);
+
 		if (off + len > bytes)
 			break;
 		off += IPCHANNEL_ALIGN(len);

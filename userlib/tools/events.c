@@ -221,10 +221,10 @@ static int listen_loop(struct tool *t, struct ipch *ipc)
 {
 	struct ipch_msg m;
 	uint64_t seen = 0;
-	int err;
 
 	while (!t->count || seen < t->count) {
-		err = ipch_recv(ipc, &m, -1);
+		int err = ipch_recv(ipc, &m, -1);
+
 		if (err == -EINTR || err == -EAGAIN)
 			continue;
 		if (err)

@@ -323,12 +323,14 @@ static int parse_options(struct tool *t, struct parsed *p, int argc,
 			 char **argv, unsigned int allowed, bool posix)
 {
 	const char *shorts = posix ? "+:hn:c:t:" : ":hn:c:t:";
-	int opt, err;
+	int opt;
 
 	optind = 0;	/* glibc: start afresh, permutation state included */
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, shorts, long_options,
 				  NULL)) != -1) {
+		int err;
+
 		/* A long option is named whole, a short one by its letter. */
 		if (opt == '?' && strncmp(argv[optind - 1], "--", 2))
 			return usage_error(t, "unknown option '-%c'", optopt);

@@ -138,7 +138,6 @@ static void print_row(const struct tool *t, const struct table *tab,
 		      size_t first, const size_t *width, FILE *f)
 {
 	unsigned int col, last = 0;
-	size_t len;
 
 	for (col = 0; col < tab->ncols; col++)
 		if (*tab->cells[first + col])
@@ -147,8 +146,8 @@ static void print_row(const struct tool *t, const struct table *tab,
 		const char *cell = tab->cells[first + col];
 		enum color c = *cell ? tab->colors[first + col] : C_NONE;
 		bool right = tab->right & (1U << col);
+		size_t len = strlen(cell);
 
-		len = strlen(cell);
 		if (col)
 			fputs("  ", f);
 		if (right)
@@ -163,12 +162,13 @@ static void print_row(const struct tool *t, const struct table *tab,
 /* Print the rows with every column as wide as its widest cell. */
 int table_print(const struct tool *t, struct table *tab, FILE *f)
 {
-	size_t width[16] = { 0 }, i, len;
+	size_t width[16] = { 0 }, i;
 
 	if (tab->nomem || tab->ncols > 16 || tab->n % tab->ncols)
 		return -1;
 	for (i = 0; i < tab->n; i++) {
-		len = strlen(tab->cells[i]);
+		size_t len = strlen(tab->cells[i]);
+
 		if (len > width[i % tab->ncols])
 			width[i % tab->ncols] = len;
 	}

@@ -20,9 +20,10 @@ static int read_stdin(const struct tool *t, char **out, size_t *len)
 {
 	size_t cap = 0, n = 0;
 	char *buf = NULL, *bigger;
-	ssize_t ret;
 
 	for (;;) {
+		ssize_t ret;
+
 		if (n == cap) {
 			cap = cap ? cap * 2 : 4096;
 			bigger = cap <= STDIN_MAX ? realloc(buf, cap) : NULL;
@@ -95,7 +96,6 @@ static int send_or_emit(struct tool *t, const char *channel,
 	char *data = NULL;
 	size_t len = 0;
 	uint32_t to;
-	int ret;
 
 	if (check_channel_arg(t, channel))
 		return EXIT_USAGE;
@@ -108,7 +108,8 @@ static int send_or_emit(struct tool *t, const char *channel,
 				   event, IPCHANNEL_NAME_MAX);
 
 	if (arg && !strcmp(arg, "-")) {
-		ret = read_stdin(t, &data, &len);
+		int ret = read_stdin(t, &data, &len);
+
 		if (ret)
 			return ret;
 		ret = deliver(t, channel, to, event, data, len);

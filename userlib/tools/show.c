@@ -8,7 +8,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+#include <time.h>
 
 #include "tool.h"
 
@@ -22,13 +22,15 @@
  * second before it gives up.
  */
 #define LIST_TRIES	20
-#define LIST_PAUSE_US	50000
+#define LIST_PAUSE_MS	50
 
 static bool again(int err, int *tries)
 {
+	const struct timespec delay = { .tv_nsec = LIST_PAUSE_MS * 1000000L };
+
 	if (err != -EAGAIN || ++*tries >= LIST_TRIES)
 		return false;
-	usleep(LIST_PAUSE_US);
+	nanosleep(&delay, NULL);
 	return true;
 }
 
@@ -193,8 +195,7 @@ int cmd_peers(struct tool *t, int argc, char **argv)
 	struct ipch_ctl_peer *p = NULL;
 	const char *channel = argv[0];
 	struct ipch_ctl *ctl;
-	struct json j;
-	size_t n = 0, i;
+	size_t n = 0;
 	int err, tries = 0;
 
 	(void)argc;
@@ -210,6 +211,9 @@ int cmd_peers(struct tool *t, int argc, char **argv)
 		return channel_fail(t, channel, err);
 
 	if (t->json) {
+		struct json j;
+		size_t i;
+
 		json_start(&j, stdout);
 		json_open(&j, NULL, '{');
 		json_str(&j, "channel", channel);
