@@ -7,6 +7,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
+#include <kunit/visibility.h>
 #include <net/net_namespace.h>
 #include <net/netns/generic.h>
 
@@ -71,6 +72,7 @@ bool ipch_name_valid(const char *name, size_t max)
 			return false;
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_name_valid);
 
 struct ipch_peer *ipch_peer_alloc(void)
 {
@@ -87,6 +89,7 @@ struct ipch_peer *ipch_peer_alloc(void)
 	mutex_init(&peer->mutex);
 	return peer;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_alloc);
 
 static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 {
@@ -272,6 +275,7 @@ out_peer:
 		channel_free(fresh);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_channel_join);
 
 /* A queue shrank or a peer left: blocked senders and pollers look again. */
 static void space_changed(struct ipch_channel *ch)
@@ -320,6 +324,7 @@ void ipch_peer_free(struct ipch_peer *peer)
 	mutex_destroy(&peer->mutex);
 	kfree(peer);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_free);
 
 static bool skips(struct ipch_peer *from, struct ipch_peer *to, u32 flags)
 {
@@ -464,6 +469,7 @@ int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_channel_send);
 
 /*
  * The oldest record of @peer's queue. Only readers, serialised by
@@ -482,6 +488,7 @@ struct ipch_msg *ipch_peer_peek(struct ipch_peer *peer)
 	mutex_unlock(&ch->lock);
 	return msg;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_peek);
 
 void ipch_peer_pop(struct ipch_peer *peer)
 {
@@ -495,6 +502,7 @@ void ipch_peer_pop(struct ipch_peer *peer)
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_pop);
 
 bool ipch_peer_readable(struct ipch_peer *peer)
 {
@@ -520,6 +528,7 @@ bool ipch_channel_writable(struct ipch_channel *ch)
 	mutex_unlock(&ch->lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_channel_writable);
 
 void ipch_peer_info(struct ipch_peer *peer, struct ipchannel_info *info)
 {

@@ -4,6 +4,7 @@
 #include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
+#include <kunit/visibility.h>
 #include <asm/ioctls.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
@@ -22,9 +23,11 @@
 #include "netlink.h"
 
 struct ipch_counters ipch_count;
+EXPORT_SYMBOL_IF_KUNIT(ipch_count);
 
 unsigned int ipch_max_msg_size = 65536;
 unsigned int ipch_max_queue_records = 1024;
+EXPORT_SYMBOL_IF_KUNIT(ipch_max_queue_records);
 unsigned int ipch_max_queue_bytes = 1 << 20;
 unsigned int ipch_max_locks = 1024;
 unsigned int ipch_max_lock_requests = 256;

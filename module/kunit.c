@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /* kunit.c - KUnit tests of the core: names, queues, delivery, locks */
 #include <kunit/test.h>
+#include <linux/module.h>
 #include <linux/nsproxy.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
@@ -324,6 +325,83 @@ static void peer_counters_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, f->peer[1]->received, 0);
 }
 
+/* The lowest free id is given out again; ids above it stay. */
+static void ids_are_reused_lowest_first_test(struct kunit *test)
+{
+	struct net *net = current->nsproxy->net_ns;
+	struct fixture *f = test->priv;
+	struct ipch_peer *again, *next;
+
+	ipch_peer_free(f->peer[2]);
+	f->peer[2] = NULL;
+
+	again = ipch_peer_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, again);
+	f->peer[2] = again;
+	next = ipch_peer_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, next);
+	/* Expectations, not assertions: next must be freed whatever. */
+	KUNIT_EXPECT_EQ(test, ipch_channel_join(again, net, "kunit", 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, again->id, 2);
+	KUNIT_EXPECT_EQ(test, ipch_channel_join(next, net, "kunit", 0, 0), 0);
+	KUNIT_EXPECT_EQ(test, next->id, 4);
+	KUNIT_EXPECT_EQ(test, ipch_channel_join(next, net, "kunit", 0, 0),
+			-EISCONN);
+	ipch_peer_free(next);
+}
+
+/* The module's live objects, to compare before and after. */
+struct live {
+	s64 channels, peers, messages, records, locks, waiters;
+};
+
+static void live_read(struct live *l)
+{
+	l->channels = atomic64_read(&ipch_count.channels);
+	l->peers = atomic64_read(&ipch_count.peers);
+	l->messages = atomic64_read(&ipch_count.messages);
+	l->records = atomic64_read(&ipch_count.records);
+	l->locks = atomic64_read(&ipch_count.locks);
+	l->waiters = atomic64_read(&ipch_count.lock_waiters);
+}
+
+/*
+ * Closing every file of a channel frees everything it held: queued
+ * messages and records, locks, lock requests, subscriptions, the channel.
+ */
+static void close_releases_everything_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct live before, during, after;
+	struct ipch_msg *msg;
+	int i;
+
+	live_read(&before);
+	msg = message(test);
+	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], IPCHANNEL_PEER_ALL,
+						0, msg, true), 0);
+	ipch_msg_put(msg);
+	KUNIT_ASSERT_EQ(test, ask(f->peer[1], "A", 1), 0);
+	KUNIT_ASSERT_EQ(test, ask(f->peer[2], "A", 2), 0);
+	KUNIT_ASSERT_EQ(test, subscribe(f->peer[3]), 0);
+	live_read(&during);
+	KUNIT_EXPECT_GT(test, during.records, before.records);
+	KUNIT_EXPECT_EQ(test, during.locks, before.locks + 1);
+	KUNIT_EXPECT_EQ(test, during.waiters, before.waiters + 2);
+
+	for (i = 1; i <= NR_PEERS; i++) {
+		ipch_peer_free(f->peer[i]);
+		f->peer[i] = NULL;
+	}
+	live_read(&after);
+	KUNIT_EXPECT_EQ(test, after.channels, before.channels - 1);
+	KUNIT_EXPECT_EQ(test, after.peers, before.peers - NR_PEERS);
+	KUNIT_EXPECT_EQ(test, after.messages, before.messages);
+	KUNIT_EXPECT_EQ(test, after.records, before.records);
+	KUNIT_EXPECT_EQ(test, after.locks, before.locks);
+	KUNIT_EXPECT_EQ(test, after.waiters, before.waiters);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(names_test),
 	KUNIT_CASE(queue_test),
@@ -343,6 +421,8 @@ static struct kunit_case channel_cases[] = {
 	KUNIT_CASE(membership_replay_and_leave_test),
 	KUNIT_CASE(membership_lost_test),
 	KUNIT_CASE(peer_counters_test),
+	KUNIT_CASE(ids_are_reused_lowest_first_test),
+	KUNIT_CASE(close_releases_everything_test),
 	{}
 };
 
@@ -354,3 +434,7 @@ static struct kunit_suite channel_suite = {
 };
 
 kunit_test_suites(&core_suite, &channel_suite);
+
+MODULE_IMPORT_NS(EXPORTED_FOR_KUNIT_TESTING);
+MODULE_DESCRIPTION("KUnit tests of the ipchannel core");
+MODULE_LICENSE("GPL");

@@ -7,6 +7,7 @@
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <kunit/visibility.h>
 
 #include "channel.h"
 #include "ipch.h"
@@ -27,6 +28,7 @@ bool ipch_lock_name_valid(const char *name)
 			return false;
 	return true;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_lock_name_valid);
 
 static struct ipch_lock *lock_find(struct ipch_channel *ch, const char *name)
 {
@@ -297,6 +299,7 @@ int ipch_lock_acquire(struct ipch_peer *peer,
 		request_free(req);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_lock_acquire);
 
 /*
  * Releases the lock @name held by (@peer, @cookie), or cancels that owner's
@@ -323,6 +326,7 @@ int ipch_lock_release(struct ipch_peer *peer, const char *name, u64 cookie)
 	request_free(req);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_lock_release);
 
 /* Fills @info for the lock named in it; a lock nobody holds is all 0. */
 void ipch_lock_info(struct ipch_peer *peer, struct ipchannel_lock_info *info)
@@ -348,6 +352,7 @@ void ipch_lock_info(struct ipch_peer *peer, struct ipchannel_lock_info *info)
 	}
 	mutex_unlock(&ch->lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_lock_info);
 
 /*
  * The file of @peer is closing: every lock it holds passes to the next in

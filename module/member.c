@@ -3,6 +3,7 @@
 #include <linux/pid.h>
 #include <linux/poll.h>
 #include <linux/wait.h>
+#include <kunit/visibility.h>
 
 #include "channel.h"
 #include "member.h"
@@ -171,6 +172,7 @@ int ipch_peer_subscribe(struct ipch_peer *peer, u32 flags)
 	lost_free(lost, rec);
 	return 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_subscribe);
 
 /* @peer leaves its channel: it is no longer told of anyone. */
 void ipch_member_leave(struct ipch_channel *ch, struct ipch_peer *peer)

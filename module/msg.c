@@ -2,6 +2,7 @@
 /* msg.c - reference-counted messages and per-peer receive queues */
 #include <linux/pid.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 #include "ipch.h"
 #include "msg.h"
@@ -39,6 +40,7 @@ struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len)
 	atomic64_inc(&ipch_count.messages);
 	return msg;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_msg_alloc);
 
 void ipch_msg_put(struct ipch_msg *msg)
 {
@@ -49,6 +51,7 @@ void ipch_msg_put(struct ipch_msg *msg)
 	kvfree(msg);
 	atomic64_dec(&ipch_count.messages);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_msg_put);
 
 struct ipch_record *ipch_record_alloc(void)
 {
@@ -59,6 +62,7 @@ struct ipch_record *ipch_record_alloc(void)
 		atomic64_inc(&ipch_count.records);
 	return rec;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_record_alloc);
 
 /* Frees a record that holds no message reference. */
 void ipch_record_free(struct ipch_record *rec)
@@ -73,6 +77,7 @@ void ipch_queue_init(struct ipch_queue *q)
 	q->nr_records = 0;
 	q->bytes = 0;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_init);
 
 /* Links @rec at the tail of @q, taking a new reference to @msg. */
 void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
@@ -86,6 +91,7 @@ void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 	WRITE_ONCE(q->nr_records, q->nr_records + 1);
 	WRITE_ONCE(q->bytes, q->bytes + size);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_push);
 
 struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
 {
@@ -94,6 +100,7 @@ struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
 	rec = list_first_entry_or_null(&q->records, struct ipch_record, node);
 	return rec ? rec->msg : NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_peek);
 
 void ipch_queue_pop(struct ipch_queue *q)
 {
@@ -110,6 +117,7 @@ void ipch_queue_pop(struct ipch_queue *q)
 	ipch_record_free(rec);
 	ipch_msg_put(msg);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_pop);
 
 void ipch_queue_purge(struct ipch_queue *q)
 {
@@ -129,3 +137,4 @@ bool ipch_queue_has_room(const struct ipch_queue *q, u32 size)
 		return false;
 	return (u64)q->bytes + size <= READ_ONCE(ipch_max_queue_bytes);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_has_room);

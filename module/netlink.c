@@ -256,7 +256,7 @@ static int channel_dump_start(struct netlink_callback *cb)
 /*
  * Looks up the dumped channel again for each part of the dump, since it
  * may have gone, or gone and come back, in between. Returns with in->lock
- * held if it is the same channel.
+ * and the channel's lock held if it is the same channel.
  */
 static struct ipch_channel *dump_channel(struct netlink_callback *cb,
 					 struct net *net)
@@ -272,7 +272,15 @@ static struct ipch_channel *dump_channel(struct netlink_callback *cb,
 		mutex_unlock(&in->lock);
 		return NULL;
 	}
+	mutex_lock(&ch->lock);
+	cb->seq = ch->gen;
 	return ch;
+}
+
+static void dump_channel_end(struct net *net, struct ipch_channel *ch)
+{
+	mutex_unlock(&ch->lock);
+	mutex_unlock(&ipch_net(net)->lock);
 }
 
 static int put_peer(struct sk_buff *skb, struct ipch_channel *ch,
@@ -297,7 +305,7 @@ static int put_peer(struct sk_buff *skb, struct ipch_channel *ch,
 	return 0;
 }
 
-/* Starts a dump message; cancels it if @put fails. */
+/* Starts one message of a dump, marked if the dump changed so far. */
 static void *dump_msg(struct sk_buff *skb, struct netlink_callback *cb,
 		      u8 cmd)
 {
@@ -310,6 +318,7 @@ static void *dump_msg(struct sk_buff *skb, struct netlink_callback *cb,
 	return hdr;
 }
 
+/* Ends the message, or cancels it if filling it (@put) failed. */
 static int dump_end_msg(struct sk_buff *skb, void *hdr, int put)
 {
 	if (put) {
@@ -334,8 +343,6 @@ static int dump_peers(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!ch)
 		return 0;
 
-	mutex_lock(&ch->lock);
-	cb->seq = ch->gen;
 	xa_for_each_start(&ch->peers, id, p, ctx->index) {
 		hdr = dump_msg(skb, cb, IPCHANNEL_CMD_GET_PEER);
 		ret = hdr ? dump_end_msg(skb, hdr, put_peer(skb, ch, p))
@@ -344,8 +351,7 @@ static int dump_peers(struct sk_buff *skb, struct netlink_callback *cb)
 			break;
 		ctx->index = id + 1;
 	}
-	mutex_unlock(&ch->lock);
-	mutex_unlock(&ipch_net(net)->lock);
+	dump_channel_end(net, ch);
 
 	return dump_result(skb, ret);
 }
@@ -411,8 +417,6 @@ static int dump_locks(struct sk_buff *skb, struct netlink_callback *cb)
 	if (!ch)
 		return 0;
 
-	mutex_lock(&ch->lock);
-	cb->seq = ch->gen;
 	list_for_each_entry(lock, &ch->locks, node) {
 		if (i++ < ctx->index)
 			continue;
@@ -422,8 +426,7 @@ static int dump_locks(struct sk_buff *skb, struct netlink_callback *cb)
 		ctx->index = i;
 		ctx->pos = 0;
 	}
-	mutex_unlock(&ch->lock);
-	mutex_unlock(&ipch_net(net)->lock);
+	dump_channel_end(net, ch);
 
 	return dump_result(skb, ret);
 }

@@ -142,6 +142,12 @@ fi
 [ -d /sys/module/ipchannel ] || insmod "$OPT/ipchannel.ko"
 loaded=$?
 tap_result $loaded "module loads"
+# KUnit (debug kernel): the suites run while the test module loads and
+# report in the kernel log, which the host checks.
+if [ $loaded -eq 0 ] && [ -f "$OPT/ipchannel_kunit.ko" ]; then
+	insmod "$OPT/ipchannel_kunit.ko" && rmmod ipchannel_kunit
+	tap_result $? "KUnit module loads and unloads"
+fi
 echo "@@IPCH-STATUS root module $loaded"
 
 if [ $loaded -eq 0 ]; then
