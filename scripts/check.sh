@@ -43,7 +43,9 @@ step "build library, examples and selftests" \
 if grep -q '^check:' userlib/Makefile 2>/dev/null; then
 	step "library unit tests" "${make[@]}" -C userlib check || true
 fi
-step "lint" "${make[@]}" lint || true
+lint_debug=0
+[[ $kernels == *debug* ]] && lint_debug=1
+step "lint" env LINT_DEBUG=$lint_debug "${make[@]}" lint || true
 
 summaries=()
 for kver in $kernels; do

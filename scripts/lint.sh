@@ -45,6 +45,10 @@ need() {
 kdir_of() {
 	local kdir
 
+	if [[ $1 == debug ]]; then
+		scripts/debug-kernel.sh
+		return
+	fi
 	for kdir in "/usr/src/linux-headers-$1" "/lib/modules/$1/build"; do
 		if [[ -e "$kdir/Makefile" ]]; then
 			echo "$kdir"
@@ -112,6 +116,11 @@ sparse_all() {
 
 	need sparse || return 1
 	kernels=$(tests/vm/kernels.sh) || return 1
+	# The debug kernel has KUnit, so only there is module/kunit.c built.
+	# make check sets LINT_DEBUG=1 once that kernel is built.
+	if [[ ${LINT_DEBUG:-0} == 1 ]]; then
+		kernels+=" debug"
+	fi
 	for kver in $kernels; do
 		sparse_one "$kver" || status=1
 	done
