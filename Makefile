@@ -25,8 +25,9 @@ export CMD DEMO_CMD BENCH_CMD
 CHECKPATCH := $(BUILD)/checkpatch/checkpatch.pl
 CHECKPATCH_FILES = $(wildcard module/*.c module/*.h module/uapi/linux/*.h)
 
-VERSION := 0.1.0
-DKMS_SRC := /usr/src/ipchannel-$(VERSION)
+# The one version of the module, the library and the tool; dkms.conf keeps
+# a literal copy (DKMS sources it as shell), which tests/install checks.
+VERSION := $(shell grep -v "^#" $(REPO)/VERSION)
 
 all:
 	@if [ -e "$(KDIR)/Makefile" ]; then \
@@ -56,8 +57,12 @@ help:
 	@echo 'check       deps, build, lint, vm-test on 6.1, 6.12, debug'
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
 	@echo 'bench       tests/bench in a 6.12 guest under -icount'
-	@echo 'install     library, headers, pkg-config file, man pages'
-	@echo 'install-module / install-dkms   the module, for this machine'
+	@echo 'install     as root: library, headers, pkg-config file, tool,'
+	@echo '            man pages, modules-load.d entry; the module through'
+	@echo '            DKMS, loaded. DESTDIR=... stages all but the module'
+	@echo 'uninstall   removes what install installed (DESTDIR alike)'
+	@echo 'install-module / install-dkms   the module alone, for this'
+	@echo '            machine (uninstall-dkms removes the DKMS one)'
 	@echo 'clean       remove everything built'
 
 # --- module ----------------------------------------------------------
@@ -138,26 +143,70 @@ bench:
 
 # --- install ---------------------------------------------------------
 
+# With DESTDIR, "make install" only stages the user-space part and the
+# modules-load.d entry, for a package. Without it, as root on the machine
+# itself, it also hands the module sources to DKMS, which builds them for
+# the running kernel now and for every kernel installed later, and loads
+# the module. "make uninstall" undoes either.
+MODULES_LOAD_DIR ?= /etc/modules-load.d
+# DKMS and where it finds the sources; tests/install points both at
+# throwaway trees and another kernel.
+DKMS ?= dkms
+DKMS_SRCROOT ?= /usr/src
+DKMS_SRC = $(DKMS_SRCROOT)/ipchannel-$(VERSION)
+DKMS_KVER ?= $(shell uname -r)
+DKMS_FILES := VERSION Kbuild Makefile dkms.conf module
+
 install: lib
-	install -D -m 644 module/uapi/linux/ipchannel.h \
-		$(DESTDIR)$(PREFIX)/include/linux/ipchannel.h
-	@if [ -f userlib/Makefile ]; then \
-		$(MAKE) -C userlib install PREFIX=$(PREFIX) \
-			DESTDIR=$(DESTDIR); \
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "make install: run as root, or set DESTDIR" >&2; \
+		exit 1; \
 	fi
+	$(MAKE) -C userlib install PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	install -D -m 644 /dev/null \
+		$(DESTDIR)$(MODULES_LOAD_DIR)/ipchannel.conf
+	echo ipchannel >$(DESTDIR)$(MODULES_LOAD_DIR)/ipchannel.conf
+	@if [ -z "$(DESTDIR)" ]; then \
+		ldconfig && $(MAKE) --no-print-directory install-dkms && \
+		modprobe ipchannel; \
+	fi
+
+uninstall:
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" != 0 ]; then \
+		echo "make uninstall: run as root, or set DESTDIR" >&2; \
+		exit 1; \
+	fi
+	@if [ -z "$(DESTDIR)" ]; then \
+		$(MAKE) --no-print-directory uninstall-dkms; \
+	fi
+	$(MAKE) -C userlib uninstall PREFIX=$(PREFIX) DESTDIR=$(DESTDIR)
+	rm -f $(DESTDIR)$(MODULES_LOAD_DIR)/ipchannel.conf
+	@if [ -z "$(DESTDIR)" ]; then ldconfig; fi
 
 install-module: module
 	$(MAKE) -C $(KDIR) M=$(REPO) modules_install
 	depmod -a
 
-# Register the sources with DKMS, which rebuilds on kernel updates.
+# Register the sources with DKMS and build and install the module for
+# DKMS_KVER. A version added before is removed first, so that the sources
+# DKMS builds are these.
 install-dkms:
+	@command -v $(firstword $(DKMS)) >/dev/null || \
+		{ echo "dkms is missing: apt-get install dkms" >&2; exit 1; }
+	-$(DKMS) remove ipchannel/$(VERSION) --all >/dev/null 2>&1
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
-	cp -a Kbuild Makefile dkms.conf module $(DKMS_SRC)/
-	dkms add -m ipchannel -v $(VERSION) || true
-	dkms build -m ipchannel -v $(VERSION)
-	dkms install -m ipchannel -v $(VERSION)
+	cp -a $(DKMS_FILES) $(DKMS_SRC)/
+	$(DKMS) add ipchannel/$(VERSION)
+	$(DKMS) build ipchannel/$(VERSION) -k $(DKMS_KVER)
+	$(DKMS) install ipchannel/$(VERSION) -k $(DKMS_KVER)
+
+# Unload the module, remove it from every kernel DKMS built it for, and
+# remove its sources.
+uninstall-dkms:
+	-modprobe -r ipchannel
+	-$(DKMS) remove ipchannel/$(VERSION) --all
+	rm -rf $(DKMS_SRC)
 
 # --- clean -----------------------------------------------------------
 
@@ -173,4 +222,4 @@ clean: module-clean
 
 .PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
 	lint vm-test vm-run vm-shell check demo bench install install-module \
-	install-dkms module-clean clean
+	install-dkms uninstall uninstall-dkms module-clean clean

@@ -550,3 +550,4 @@ module_exit(ipch_exit);
 
 MODULE_DESCRIPTION("Kernel-assisted message bus and fair locks for processes");
 MODULE_LICENSE("GPL");
+MODULE_VERSION(IPCHANNEL_VERSION);

@@ -47,7 +47,26 @@ lint_debug=0
 [[ $kernels == *debug* ]] && lint_debug=1
 step "lint" env LINT_DEBUG=$lint_debug "${make[@]}" lint || true
 
+# make install, make uninstall and DKMS, with a guest per stock kernel;
+# its checks count with the rest.
 summaries=()
+install_tap=build/install.tap
+mkdir -p build
+rm -f "$install_tap"
+step "install, uninstall and DKMS" bash -o pipefail -c \
+	'tests/install/check.sh | tee "$0"' "$install_tap" || true
+pattern='s/^# install: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p'
+totals=$(sed -n "$pattern" "$install_tap" 2>/dev/null || true)
+if [[ -n $totals ]]; then
+	read -r p f <<<"$totals"
+	summaries+=("install: $p passed, $f failed, 0 skipped")
+	passed=$((passed + p))
+	# The failed step is already one failure; count the checks instead.
+	if [[ $f -gt 0 ]]; then
+		failed=$((failed - 1 + f))
+	fi
+fi
+
 for kver in $kernels; do
 	step "module for $kver" "${make[@]}" kmod KVER="$kver" || continue
 	rm -f "build/vm/$kver/summary"

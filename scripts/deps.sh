@@ -3,7 +3,7 @@
 # deps.sh - install the Debian packages needed to build and test ipchannel.
 #
 # Idempotent: when every package is already installed it only runs
-# dpkg-query and exits. Set DEPS_DKMS=1 to also install dkms.
+# dpkg-query and exits. dkms: tests/install builds the module with it.
 set -euo pipefail
 
 packages=(
@@ -32,10 +32,8 @@ packages=(
 	jq
 	sparse
 	cppcheck
+	dkms
 )
-if [[ "${DEPS_DKMS:-0}" == 1 ]]; then
-	packages+=(dkms)
-fi
 
 installed() {
 	local status

@@ -43,7 +43,7 @@ if [[ -d "$out/module" ]]; then
 		rm -f "$out/$f"
 	done
 fi
-cp -a "$src/Kbuild" "$out/"
+cp -a "$src/Kbuild" "$src/VERSION" "$out/"
 (cd "$src" && sources . | xargs -r cp -a --parents -t "$out")
 
 log=$out/build.log

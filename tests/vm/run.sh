@@ -31,7 +31,9 @@ kernel log.
 Without --tests, --cmd or --shell the guest only loads and unloads the
 module. Results go to build/vm/KVER/: output.log (what the guest printed),
 console.log (the kernel console), dmesg.log (the guest's kernel log) and
-summary. Environment: KMOD overrides the path of ipchannel.ko, QEMU_CPU
+summary. Environment: KMOD overrides the path of ipchannel.ko,
+VM_PROGRAMS adds programs (space-separated paths) to /opt/ipchannel/bin,
+QEMU_CPU
 the -cpu model (default max), VM_APPEND adds kernel arguments, VERBOSE=1
 is -v.
 EOF
@@ -203,6 +205,10 @@ build_initramfs() {
 	for f in "$repo"/userlib/* "$repo"/userlib/tools/* \
 		 "$repo"/build/bench/*; do
 		is_program "$f" || continue
+		cp "$f" "$opt/bin/"
+		programs+=("$f")
+	done
+	for f in ${VM_PROGRAMS:-}; do
 		cp "$f" "$opt/bin/"
 		programs+=("$f")
 	done
