@@ -91,7 +91,7 @@ sparse_one() {
 	log=$out/build.log
 	rm -rf "$out"
 	mkdir -p "$out"
-	cp -a Kbuild "$out/"
+	cp -a Kbuild VERSION "$out/"
 	find module \( -name '*.[ch]' -o -name Kbuild -o -name Makefile \) \
 		-type f -print0 | xargs -0 -r cp -a --parents -t "$out"
 
