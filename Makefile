@@ -54,7 +54,8 @@ help:
 	@echo 'vm-test     selftests in a QEMU guest running KVER (or debug)'
 	@echo 'vm-run      CMD=... in a QEMU guest running KVER'
 	@echo 'vm-shell    interactive shell in a QEMU guest running KVER'
-	@echo 'check       deps, build, lint, vm-test on 6.1, 6.12, debug'
+	@echo 'check       deps, build, lint, install tests, vm-test on 6.1,'
+	@echo '            6.12, debug'
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
 	@echo 'bench       tests/bench in a 6.12 guest under -icount'
 	@echo 'install     as root: library, headers, pkg-config file, tool,'
@@ -193,7 +194,10 @@ install-module: module
 install-dkms:
 	@command -v $(firstword $(DKMS)) >/dev/null || \
 		{ echo "dkms is missing: apt-get install dkms" >&2; exit 1; }
-	-$(DKMS) remove ipchannel/$(VERSION) --all >/dev/null 2>&1
+	@if [ -n "$$($(DKMS) status ipchannel/$(VERSION))" ]; then \
+		echo "$(DKMS) remove ipchannel/$(VERSION) --all"; \
+		$(DKMS) remove ipchannel/$(VERSION) --all; \
+	fi
 	rm -rf $(DKMS_SRC)
 	mkdir -p $(DKMS_SRC)
 	cp -a $(DKMS_FILES) $(DKMS_SRC)/
@@ -204,8 +208,12 @@ install-dkms:
 # Unload the module, remove it from every kernel DKMS built it for, and
 # remove its sources.
 uninstall-dkms:
-	-modprobe -r ipchannel
-	-$(DKMS) remove ipchannel/$(VERSION) --all
+	if [ -d /sys/module/ipchannel ]; then modprobe -r ipchannel; fi
+	@if [ -n "$$($(DKMS) status ipchannel/$(VERSION) 2>/dev/null)" ]; \
+	then \
+		echo "$(DKMS) remove ipchannel/$(VERSION) --all"; \
+		$(DKMS) remove ipchannel/$(VERSION) --all; \
+	fi
 	rm -rf $(DKMS_SRC)
 
 # --- clean -----------------------------------------------------------
