@@ -128,7 +128,7 @@ result $st "ipchannel(4) names every constant of <linux/ipchannel.h>"
 
 # 6: ipchannel(1) names every command of the tool's table, every key of
 # its JSON output and every exit status of userlib/tools/tool.h, and the
-# version of userlib/Makefile, which the tool prints.
+# version in VERSION, which the tool prints.
 st=0
 sed -n 's/^\t{ "\([a-z]*\)", cmd_.*/\1/p' "$tool/ipchannel.c" \
 	> "$tmp/cmds"
@@ -153,8 +153,7 @@ while read -r code; do
 	grep -qx "\.B $code" "$tmp/exit" ||
 		{ echo "exit status $code" >> "$tmp/why"; st=1; }
 done < "$tmp/codes"
-version=$(sed -n 's/^VERSION[[:space:]]*:=[[:space:]]*//p' \
-	"$top/userlib/Makefile")
+version=$(grep -v '^#' "$top/VERSION")
 if ! head -n 3 man1/ipchannel.1 | grep -q "^\.TH .* \"ipchannel $version\""
 then
 	echo "the .TH line does not say ipchannel $version" >> "$tmp/why"
