@@ -33,9 +33,8 @@ module. Results go to build/vm/KVER/: output.log (what the guest printed),
 console.log (the kernel console), dmesg.log (the guest's kernel log) and
 summary. Environment: KMOD overrides the path of ipchannel.ko,
 VM_PROGRAMS adds programs (space-separated paths) to /opt/ipchannel/bin,
-QEMU_CPU
-the -cpu model (default max), VM_APPEND adds kernel arguments, VERBOSE=1
-is -v.
+QEMU_CPU the -cpu model (default max), VM_APPEND adds kernel arguments,
+VERBOSE=1 is -v.
 EOF
 }
 
