@@ -283,7 +283,10 @@ static void space_changed(struct ipch_channel *ch)
 	lockdep_assert_held(&ch->lock);
 
 	WRITE_ONCE(ch->space_gen, ch->space_gen + 1);
-	wake_up_interruptible_poll(&ch->space_wq, EPOLLOUT | EPOLLWRNORM);
+	/* Pairs with the barrier of adding a waiter: see wq_has_sleeper(). */
+	if (wq_has_sleeper(&ch->space_wq))
+		wake_up_interruptible_poll(&ch->space_wq,
+					   EPOLLOUT | EPOLLWRNORM);
 }
 
 static void channel_leave(struct ipch_peer *peer)
@@ -377,13 +380,16 @@ void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
 	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
 }
 
-static void deliver_one(struct ipch_peer *to, struct list_head *recs,
+/* Queues @msg to @to, with its own record first, then a spare one. */
+static void deliver_one(struct ipch_peer *to, struct ipch_record **spare,
 			struct ipch_msg *msg)
 {
-	struct ipch_record *rec;
+	struct ipch_record *rec = ipch_msg_record(msg);
 
-	rec = list_first_entry(recs, struct ipch_record, node);
-	list_del(&rec->node);
+	if (!rec) {
+		rec = *spare;
+		*spare = rec->next;
+	}
 	ipch_queue_push(&to->queue, rec, msg);
 	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
 }
@@ -391,41 +397,45 @@ static void deliver_one(struct ipch_peer *to, struct list_head *recs,
 /*
  * Queues @msg to its @nr receivers in one step under the channel lock,
  * which is what makes the order of sequence numbers the order of every
- * queue. All records are allocated first, so it is all or nothing.
+ * queue. The records the message does not bring are allocated first, so
+ * it is all or nothing.
  */
 static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 			   u32 target, u32 flags, struct ipch_msg *msg, u32 nr)
 {
-	struct ipch_record *rec, *tmp;
+	struct ipch_record *spare = NULL, *rec;
 	struct ipch_peer *to;
 	unsigned long id;
-	LIST_HEAD(recs);
 	u32 i;
 
 	lockdep_assert_held(&ch->lock);
 
-	for (i = 0; i < nr; i++) {
+	for (i = ipch_msg_record(msg) ? 1 : 0; i < nr; i++) {
 		rec = ipch_record_alloc();
 		if (!rec)
 			goto err_alloc;
-		list_add(&rec->node, &recs);
+		rec->next = spare;
+		spare = rec;
 	}
 
 	msg->seq = ++ch->seq;
 	ch->messages++;
 	from->sent++;
 	if (target != IPCHANNEL_PEER_ALL) {
-		deliver_one(xa_load(&ch->peers, target), &recs, msg);
+		deliver_one(xa_load(&ch->peers, target), &spare, msg);
 		return 0;
 	}
 	xa_for_each(&ch->peers, id, to)
 		if (!skips(from, to, flags))
-			deliver_one(to, &recs, msg);
+			deliver_one(to, &spare, msg);
 	return 0;
 
 err_alloc:
-	list_for_each_entry_safe(rec, tmp, &recs, node)
+	while (spare) {
+		rec = spare;
+		spare = rec->next;
 		ipch_record_free(rec);
+	}
 	return -ENOMEM;
 }
 
@@ -472,33 +482,44 @@ int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 EXPORT_SYMBOL_IF_KUNIT(ipch_channel_send);
 
 /*
- * The oldest record of @peer's queue. Only readers, serialised by
- * peer->mutex, take records off a queue, so it stays valid until the same
- * reader calls ipch_peer_pop().
+ * How many whole records at the head of @peer's queue fit in @room bytes;
+ * *first is the head, NULL if the queue is empty. Only readers, serialised
+ * by peer->mutex, take records off a queue, so these records and the links
+ * between them stay valid until the same reader calls ipch_peer_pop().
  */
-struct ipch_msg *ipch_peer_peek(struct ipch_peer *peer)
+u32 ipch_peer_peek(struct ipch_peer *peer, size_t room,
+		   struct ipch_record **first)
 {
 	struct ipch_channel *ch = peer->channel;
-	struct ipch_msg *msg;
+	struct ipch_record *rec;
+	u32 n = 0, size;
 
 	lockdep_assert_held(&peer->mutex);
 
 	mutex_lock(&ch->lock);
-	msg = ipch_queue_peek(&peer->queue);
+	*first = peer->queue.head;
+	for (rec = *first; rec; rec = rec->next) {
+		size = ipch_msg_size(rec->msg->event_len, rec->msg->len);
+		if (size > room)
+			break;
+		room -= size;
+		n++;
+	}
 	mutex_unlock(&ch->lock);
-	return msg;
+	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_peer_peek);
 
-void ipch_peer_pop(struct ipch_peer *peer)
+/* Takes the first @n records, which ipch_peer_peek() counted, off. */
+void ipch_peer_pop(struct ipch_peer *peer, u32 n)
 {
 	struct ipch_channel *ch = peer->channel;
 
 	lockdep_assert_held(&peer->mutex);
 
 	mutex_lock(&ch->lock);
-	ipch_queue_pop(&peer->queue);
-	peer->received++;
+	ipch_queue_pop_n(&peer->queue, n);
+	peer->received += n;
 	space_changed(ch);
 	mutex_unlock(&ch->lock);
 }

@@ -117,8 +117,9 @@ int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
 			      struct ipch_record *rec, struct ipch_msg *msg);
 
-struct ipch_msg *ipch_peer_peek(struct ipch_peer *peer);
-void ipch_peer_pop(struct ipch_peer *peer);
+u32 ipch_peer_peek(struct ipch_peer *peer, size_t room,
+		   struct ipch_record **first);
+void ipch_peer_pop(struct ipch_peer *peer, u32 n);
 bool ipch_peer_readable(struct ipch_peer *peer);
 bool ipch_channel_writable(struct ipch_channel *ch);
 void ipch_peer_info(struct ipch_peer *peer, struct ipchannel_info *info);

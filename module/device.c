@@ -266,9 +266,9 @@ static int wait_readable(struct ipch_peer *peer, bool nonblock)
 static ssize_t ipch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct ipch_peer *peer = iocb->ki_filp->private_data;
-	struct ipch_msg *msg;
+	struct ipch_record *rec;
 	ssize_t done = 0;
-	u32 size;
+	u32 n, i;
 	int ret;
 
 	if (!ipch_peer_channel(peer))
@@ -280,20 +280,20 @@ static ssize_t ipch_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	if (ret)
 		return ret;
 
-	/* The record stays queued until it is wholly in user memory. */
-	while ((msg = ipch_peer_peek(peer))) {
-		size = ipch_msg_size(msg->event_len, msg->len);
-		if (size > iov_iter_count(to)) {
-			ret = -EMSGSIZE;
-			break;
-		}
-		if (!copy_record(msg, to)) {
+	/* The records stay queued until they are wholly in user memory. */
+	n = ipch_peer_peek(peer, iov_iter_count(to), &rec);
+	ret = -EMSGSIZE;
+	for (i = 0; i < n; i++) {
+		if (i)
+			rec = rec->next;
+		if (!copy_record(rec->msg, to)) {
 			ret = -EFAULT;
 			break;
 		}
-		ipch_peer_pop(peer);
-		done += size;
+		done += ipch_msg_size(rec->msg->event_len, rec->msg->len);
 	}
+	if (i)
+		ipch_peer_pop(peer, i);
 	mutex_unlock(&peer->mutex);
 
 	return done ? done : ret;
@@ -303,17 +303,20 @@ static __poll_t ipch_poll(struct file *file, poll_table *wait)
 {
 	struct ipch_peer *peer = file->private_data;
 	struct ipch_channel *ch = ipch_peer_channel(peer);
-	__poll_t mask = 0;
+	__poll_t mask = 0, want;
 
 	if (!ch)
 		return EPOLLERR;
 
+	/* Only a caller that asks for EPOLLOUT pays for finding it out. */
+	want = poll_requested_events(wait);
 	poll_wait(file, &peer->wq, wait);
-	poll_wait(file, &ch->space_wq, wait);
+	if (want & (EPOLLOUT | EPOLLWRNORM))
+		poll_wait(file, &ch->space_wq, wait);
 
 	if (ipch_peer_readable(peer))
 		mask |= EPOLLIN | EPOLLRDNORM;
-	if (ipch_channel_writable(ch))
+	if ((want & (EPOLLOUT | EPOLLWRNORM)) && ipch_channel_writable(ch))
 		mask |= EPOLLOUT | EPOLLWRNORM;
 	return mask;
 }

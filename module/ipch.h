@@ -17,7 +17,7 @@ struct ipch_counters {
 	atomic64_t channels;
 	atomic64_t peers;
 	atomic64_t messages;
-	atomic64_t records;
+	atomic64_t records;		/* queued, wherever they live */
 	atomic64_t locks;
 	atomic64_t lock_waiters;
 };

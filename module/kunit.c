@@ -308,21 +308,23 @@ static void peer_counters_test(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 	struct ipch_msg *msg = message(test);
+	struct ipch_record *rec;
 
 	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], IPCHANNEL_PEER_ALL,
 						IPCHANNEL_SEND_NOSELF, msg,
 						true), 0);
-	ipch_msg_put(msg);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->sent, 1);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->channel->messages, 1);
 
 	mutex_lock(&f->peer[2]->mutex);
-	KUNIT_EXPECT_NOT_NULL(test, ipch_peer_peek(f->peer[2]));
-	ipch_peer_pop(f->peer[2]);
+	KUNIT_EXPECT_EQ(test, ipch_peer_peek(f->peer[2], SIZE_MAX, &rec), 1);
+	KUNIT_EXPECT_PTR_EQ(test, rec->msg, msg);
+	ipch_peer_pop(f->peer[2], 1);
 	mutex_unlock(&f->peer[2]->mutex);
 	KUNIT_EXPECT_EQ(test, f->peer[2]->received, 1);
 	KUNIT_EXPECT_EQ(test, f->peer[3]->received, 0);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->received, 0);
+	ipch_msg_put(msg);
 }
 
 /* The lowest free id is given out again; ids above it stay. */

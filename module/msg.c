@@ -55,12 +55,7 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_msg_put);
 
 struct ipch_record *ipch_record_alloc(void)
 {
-	struct ipch_record *rec;
-
-	rec = kmem_cache_alloc(record_cache, GFP_KERNEL_ACCOUNT);
-	if (rec)
-		atomic64_inc(&ipch_count.records);
-	return rec;
+	return kmem_cache_alloc(record_cache, GFP_KERNEL_ACCOUNT);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_record_alloc);
 
@@ -68,12 +63,22 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_record_alloc);
 void ipch_record_free(struct ipch_record *rec)
 {
 	kmem_cache_free(record_cache, rec);
-	atomic64_dec(&ipch_count.records);
 }
+
+/*
+ * The record that comes with @msg, for its first receiver, or NULL once
+ * it is taken: a unicast then needs no allocation beyond the message.
+ */
+struct ipch_record *ipch_msg_record(struct ipch_msg *msg)
+{
+	return msg->rec.msg ? NULL : &msg->rec;
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_msg_record);
 
 void ipch_queue_init(struct ipch_queue *q)
 {
-	INIT_LIST_HEAD(&q->records);
+	q->head = NULL;
+	q->tail = &q->head;
 	q->nr_records = 0;
 	q->bytes = 0;
 }
@@ -87,42 +92,54 @@ void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 
 	refcount_inc(&msg->ref);
 	rec->msg = msg;
-	list_add_tail(&rec->node, &q->records);
+	rec->next = NULL;
+	*q->tail = rec;
+	q->tail = &rec->next;
 	WRITE_ONCE(q->nr_records, q->nr_records + 1);
 	WRITE_ONCE(q->bytes, q->bytes + size);
+	atomic64_inc(&ipch_count.records);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_push);
 
 struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
 {
-	struct ipch_record *rec;
-
-	rec = list_first_entry_or_null(&q->records, struct ipch_record, node);
-	return rec ? rec->msg : NULL;
+	return q->head ? q->head->msg : NULL;
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_peek);
 
-void ipch_queue_pop(struct ipch_queue *q)
+/* Unlinks the first @n records of @q and drops their references. */
+void ipch_queue_pop_n(struct ipch_queue *q, u32 n)
 {
 	struct ipch_record *rec;
 	struct ipch_msg *msg;
-	u32 size;
 
-	rec = list_first_entry(&q->records, struct ipch_record, node);
-	msg = rec->msg;
-	size = ipch_msg_size(msg->event_len, msg->len);
-	list_del(&rec->node);
-	WRITE_ONCE(q->nr_records, q->nr_records - 1);
-	WRITE_ONCE(q->bytes, q->bytes - size);
-	ipch_record_free(rec);
-	ipch_msg_put(msg);
+	while (n--) {
+		rec = q->head;
+		msg = rec->msg;
+		q->head = rec->next;
+		if (!q->head)
+			q->tail = &q->head;
+		WRITE_ONCE(q->nr_records, q->nr_records - 1);
+		WRITE_ONCE(q->bytes, q->bytes -
+			   ipch_msg_size(msg->event_len, msg->len));
+		/* The message's own record goes with the message. */
+		if (rec != &msg->rec)
+			ipch_record_free(rec);
+		ipch_msg_put(msg);
+		atomic64_dec(&ipch_count.records);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_pop_n);
+
+void ipch_queue_pop(struct ipch_queue *q)
+{
+	ipch_queue_pop_n(q, 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_pop);
 
 void ipch_queue_purge(struct ipch_queue *q)
 {
-	while (!list_empty(&q->records))
-		ipch_queue_pop(q);
+	ipch_queue_pop_n(q, q->nr_records);
 }
 
 /*

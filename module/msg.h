@@ -12,8 +12,19 @@
 struct pid;
 
 /*
- * One message, in one allocation with its event name and payload, shared
- * by every receiver of a broadcast. Immutable once queued.
+ * A receiver's reference to a message, linked in its queue. The queues
+ * only ever take records at the tail and give them up at the head, so one
+ * link is enough.
+ */
+struct ipch_record {
+	struct ipch_record *next;
+	struct ipch_msg *msg;
+};
+
+/*
+ * One message, in one allocation with its event name, its payload and
+ * the record of its first receiver, shared by every receiver of a
+ * broadcast. Immutable once queued.
  */
 struct ipch_msg {
 	refcount_t ref;
@@ -25,18 +36,14 @@ struct ipch_msg {
 	u16 type;		/* IPCHANNEL_SYS_* for system records */
 	kuid_t uid;		/* sender's euid at send time */
 	struct pid *pid;	/* sender's thread group, NULL for the kernel */
+	struct ipch_record rec;	/* the first receiver's; see ipch_msg_record */
 	char data[];		/* event name, then payload */
-};
-
-/* A receiver's reference to a message, linked in its queue. */
-struct ipch_record {
-	struct list_head node;
-	struct ipch_msg *msg;
 };
 
 /* A peer's receive queue; the owner of the queue provides the locking. */
 struct ipch_queue {
-	struct list_head records;
+	struct ipch_record *head;
+	struct ipch_record **tail;	/* &head, or &next of the last */
 	u32 nr_records;
 	u32 bytes;		/* sum of ipch_msg_size() of the records */
 };
@@ -56,12 +63,14 @@ static inline u32 ipch_msg_size(u16 event_len, u32 len)
 
 struct ipch_record *ipch_record_alloc(void);
 void ipch_record_free(struct ipch_record *rec);
+struct ipch_record *ipch_msg_record(struct ipch_msg *msg);
 
 void ipch_queue_init(struct ipch_queue *q);
 void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 		     struct ipch_msg *msg);
 struct ipch_msg *ipch_queue_peek(struct ipch_queue *q);
 void ipch_queue_pop(struct ipch_queue *q);
+void ipch_queue_pop_n(struct ipch_queue *q, u32 n);
 void ipch_queue_purge(struct ipch_queue *q);
 bool ipch_queue_has_room(const struct ipch_queue *q, u32 size);
 

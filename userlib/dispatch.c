@@ -229,7 +229,7 @@ static int drain(struct ipch *ipc)
 		if (budget <= 0)
 			return n;
 
-		ret = ipch_buf_refill(ipc);
+		ret = ipch_buf_refill(ipc, false);
 		if (ret == -EAGAIN)
 			return n;
 		if (ret < 0)

@@ -43,6 +43,12 @@
  */
 struct ipch_io {
 	ssize_t (*read)(int fd, void *buf, size_t size);
+	/*
+	 * Optional: a read that sleeps until a record is queued, on a
+	 * blocking file (-EAGAIN on a non-blocking one). It saves the poll()
+	 * and the second read when the caller waits without a time limit.
+	 */
+	ssize_t (*read_wait)(int fd, void *buf, size_t size);
 	ssize_t (*writev)(int fd, const struct iovec *iov, int iovcnt);
 	int (*info)(int fd, struct ipchannel_info *info);
 	ssize_t (*pending)(int fd);	/* bytes queued (FIONREAD) */
@@ -153,7 +159,7 @@ int ipch_nl_errno(int err);
 /* recv.c */
 int ipch_wait(struct ipch *ipc, short events, int timeout_ms);
 int ipch_buf_take(struct ipch *ipc, struct ipch_msg *msg);
-int ipch_buf_refill(struct ipch *ipc);
+int ipch_buf_refill(struct ipch *ipc, bool wait);
 int64_t ipch_now_ms(void);
 int ipch_time_left(int64_t end);
 

@@ -40,6 +40,13 @@ static ssize_t sys_read(int fd, void *buf, size_t size)
 	return ret < 0 ? -errno : ret;
 }
 
+static ssize_t sys_read_wait(int fd, void *buf, size_t size)
+{
+	ssize_t ret = read(fd, buf, size);
+
+	return ret < 0 ? -errno : ret;
+}
+
 static ssize_t sys_writev(int fd, const struct iovec *iov, int iovcnt)
 {
 	ssize_t ret = writev(fd, iov, iovcnt);
@@ -66,6 +73,7 @@ static int sys_ioctl(int fd, unsigned long cmd, void *arg)
 
 const struct ipch_io ipch_sys_io = {
 	.read = sys_read,
+	.read_wait = sys_read_wait,
 	.writev = sys_writev,
 	.info = sys_info,
 	.pending = sys_pending,

@@ -5,8 +5,9 @@
  *
  * One read takes as many records as fit, which is what makes receiving
  * cheap; the records are then taken from the buffer without system calls.
- * The read itself never sleeps (RWF_NOWAIT, see ipch_io): waiting is
- * poll()'s job, so that a timeout can end it.
+ * A read with a timeout never sleeps (RWF_NOWAIT, see ipch_io): waiting
+ * is poll()'s job, so that the timeout can end it. Without a timeout, on
+ * a blocking file, one read() both waits and reads.
  * The buffer is only refilled when it is empty, so a record handed out
  * stays where it is until the next receive call.
  */
@@ -74,10 +75,14 @@ static int grow(struct ipch *ipc, size_t need)
  * already fits, the queue changed under us (another reader of the same
  * file), and the read is simply tried again.
  *
+ * With @wait, the read sleeps until a record is queued if the file is
+ * blocking and the handle can (ipch_io.read_wait).
+ *
  * Return: 0, -EAGAIN when nothing is queued, or a negative errno.
  */
-int ipch_buf_refill(struct ipch *ipc)
+int ipch_buf_refill(struct ipch *ipc, bool wait)
 {
+	ssize_t (*read)(int fd, void *buf, size_t size) = ipc->io->read;
 	struct ipchannel_info info;
 	int tries, err;
 
@@ -88,9 +93,11 @@ int ipch_buf_refill(struct ipch *ipc)
 		if (err)
 			return err;
 	}
+	if (wait && ipc->io->read_wait)
+		read = ipc->io->read_wait;
 
 	for (tries = 0; tries < GROW_TRIES; tries++) {
-		ssize_t ret = ipc->io->read(ipc->fd, ipc->buf, ipc->size);
+		ssize_t ret = read(ipc->fd, ipc->buf, ipc->size);
 
 		if (ret > 0) {
 			ipc->fill = (size_t)ret;
@@ -175,7 +182,7 @@ IPCH_EXPORT int ipch_recv(struct ipch *ipc, struct ipch_msg *msg,
 			ipc->membership = false;
 		if (ret)
 			return ret < 0 ? ret : 0;
-		ret = ipch_buf_refill(ipc);
+		ret = ipch_buf_refill(ipc, end < 0);
 		if (ret == -EAGAIN)
 			ret = ipch_wait(ipc, POLLIN, ipch_time_left(end));
 		if (ret)
