@@ -391,7 +391,11 @@ static void deliver_one(struct ipch_peer *to, struct ipch_record **spare,
 		*spare = rec->next;
 	}
 	ipch_queue_push(&to->queue, rec, msg);
-	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
+	/*
+	 * A sender usually waits for an answer next, as with sockets and
+	 * pipes: a sync wakeup lets the receiver run on this CPU.
+	 */
+	wake_up_interruptible_sync_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
 }
 
 /*
