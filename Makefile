@@ -57,7 +57,8 @@ help:
 	@echo 'check       deps, build, lint, install tests, vm-test on 6.1,'
 	@echo '            6.12, debug'
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
-	@echo 'bench       tests/bench in a 6.12 guest under -icount'
+	@echo 'bench       tests/bench in a 6.12 guest under -icount; writes'
+	@echo '            build/bench/results.csv, docs/benchmarks.md, .png'
 	@echo 'install     as root: library, headers, pkg-config file, tool,'
 	@echo '            man pages, modules-load.d entry; the module through'
 	@echo '            DKMS, loaded. DESTDIR=... stages all but the module'
@@ -90,8 +91,10 @@ examples: lib
 ksrc:
 	@$(REPO)/scripts/ksrc.sh $(BUILD)
 
+# The benchmark program too: bench_test runs its smoke pass.
 selftests: ksrc lib
 	$(MAKE) -C tests/selftests REPO=$(REPO)
+	$(MAKE) -C tests/bench REPO=$(REPO)
 
 # --- checks ----------------------------------------------------------
 
@@ -135,12 +138,15 @@ demo:
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
 		--cmd "$$DEMO_CMD"
 
+# The figures go to build/bench/results.csv, docs/benchmarks.md and .png.
 bench:
 	$(REPO)/scripts/deps.sh
 	$(MAKE) kmod lib KVER="$(DEMO_KVER)"
 	$(MAKE) -C tests/bench REPO=$(REPO)
 	$(REPO)/tests/vm/run.sh --no-build --icount --kernel "$(DEMO_KVER)" \
-		--cmd "$$BENCH_CMD"
+		--timeout 2400 --test-timeout 2000 --cmd "$$BENCH_CMD"
+	$(REPO)/scripts/bench-report.sh \
+		"$(BUILD)/vm/$(DEMO_KVER)/output.log" "$(DEMO_KVER)"
 
 # --- install ---------------------------------------------------------
 

@@ -33,6 +33,7 @@ packages=(
 	sparse
 	cppcheck
 	dkms
+	gnuplot-nox
 )
 
 installed() {

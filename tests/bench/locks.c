@@ -24,16 +24,31 @@
  * Shared by the contenders of one measurement. The fields below the
  * mutex change only under the lock being measured, so they also check
  * it: a second holder is caught by holders.
+ *
+ * The figures count from the moment every contender has held the lock
+ * once (the window), because the processes start one after another and
+ * a fast lock can make thousands of acquisitions before the last one
+ * runs. If the window does not open within WARMUP_MAX acquisitions, some
+ * contender starved, and the whole run counts.
  */
+#define WARMUP_MAX(a)	((a)->target * 10)
+
 struct arena {
 	pthread_mutex_t mutex;		/* the pthread method's lock */
-	long target;			/* acquisitions to make in all */
-	long total;
-	long handoffs;			/* acquisitions by a new process */
-	int last;			/* index of the last holder, or -1 */
-	int holders;
+	int procs;
 	int arrived;			/* contenders past the start */
-	long count[MAX_PROCS];
+	long target;			/* acquisitions to make in the window */
+	int holders;
+	int started;			/* contenders that held the lock */
+	bool window;
+	uint64_t window_start, window_end;
+	int last;			/* index of the last holder, or -1 */
+	long warmup;			/* acquisitions before the window */
+	long total;			/* acquisitions in the window */
+	long handoffs;			/* of those, by another process */
+	bool seen[MAX_PROCS];
+	long count[MAX_PROCS];		/* in the window */
+	long count_all[MAX_PROCS];
 	uint64_t max_wait[MAX_PROCS];	/* ns from asking to holding */
 };
 
@@ -286,19 +301,32 @@ void bench_lock_uncontended(void)
 /* One acquisition's bookkeeping, made while holding the lock. */
 static bool record(struct arena *a, int me, uint64_t wait)
 {
-	if (a->total >= a->target)
+	if (a->total >= a->target || a->warmup >= WARMUP_MAX(a))
 		return false;
 	if (++a->holders != 1)
 		fail("two holders of one lock", EDEADLK);
-	a->total++;
-	a->count[me]++;
-	if (a->last != me) {
-		if (a->last >= 0)
-			a->handoffs++;
-		a->last = me;
+
+	a->count_all[me]++;
+	if (!a->seen[me]) {
+		a->seen[me] = true;
+		if (++a->started == a->procs) {
+			a->window = true;
+			a->window_start = now_ns();
+		}
 	}
-	if (wait > a->max_wait[me])
-		a->max_wait[me] = wait;
+	if (!a->window) {
+		a->warmup++;
+	} else {
+		a->total++;
+		a->count[me]++;
+		if (a->last != me)
+			a->handoffs++;
+		if (wait > a->max_wait[me])
+			a->max_wait[me] = wait;
+		if (a->total == a->target)
+			a->window_end = now_ns();
+	}
+	a->last = me;
 	a->holders--;
 	return true;
 }
@@ -308,9 +336,18 @@ static void contender(void *arg, int me)
 	struct ctx *c = arg;
 	const struct lock_ops *ops = c->ops;
 	void *h = ops->open(c->arena, c->path);
+	cpu_set_t cpu0;
 	uint64_t t0;
 	bool more;
 
+	/*
+	 * All on one CPU: QEMU's TCG runs virtual CPUs in turns, so
+	 * contenders on two CPUs would only meet at the end of a turn.
+	 */
+	CPU_ZERO(&cpu0);
+	CPU_SET(0, &cpu0);
+	if (sched_setaffinity(0, sizeof(cpu0), &cpu0))
+		fail("sched_setaffinity", errno);
 	gate_child_ready(&c->gate, 0);
 	/*
 	 * The gate wakes the contenders one after another; without this,
@@ -318,7 +355,7 @@ static void contender(void *arg, int me)
 	 */
 	__atomic_add_fetch(&c->arena->arrived, 1, __ATOMIC_SEQ_CST);
 	while (__atomic_load_n(&c->arena->arrived, __ATOMIC_SEQ_CST) <
-	       c->job->procs)
+	       c->arena->procs)
 		sched_yield();
 	do {
 		t0 = now_ns();
@@ -344,14 +381,16 @@ static double jain(const long *x, int n)
 }
 
 static int contended(const struct job *job, const struct lock_ops *ops,
-		     double *figs)
+		     const char *name, double *figs)
 {
 	uint64_t ns, max_wait = 0;
+	struct arena *a;
 	struct ctx c;
 	int i;
 
 	ctx_init(&c, job, ops);
 	c.arena->target = job->count;
+	c.arena->procs = job->procs;
 	gate_init(&c.gate);
 	for (i = 0; i < job->procs; i++) {
 		gate_spawn(&c.gate, contender, &c, i);
@@ -360,12 +399,23 @@ static int contended(const struct job *job, const struct lock_ops *ops,
 	ns = gate_run(&c.gate, job->procs);
 	gate_reap(&c.gate);
 
+	a = c.arena;
 	for (i = 0; i < job->procs; i++)
-		if (c.arena->max_wait[i] > max_wait)
-			max_wait = c.arena->max_wait[i];
-	figs[0] = c.arena->handoffs * 1e9 / ns;
-	figs[1] = c.arena->total * 1e9 / ns;
-	figs[2] = jain(c.arena->count, job->procs);
+		if (a->max_wait[i] > max_wait)
+			max_wait = a->max_wait[i];
+	if (a->total) {
+		ns = a->window_end - a->window_start;
+		figs[0] = a->handoffs * 1e9 / ns;
+		figs[1] = a->total * 1e9 / ns;
+		figs[2] = jain(a->count, job->procs);
+	} else {
+		/* Someone starved: no hand-off to it was ever seen. */
+		note("lock-contended %d %s: a contender never got the lock "
+		     "in %ld acquisitions", job->procs, name, a->warmup);
+		figs[0] = 0;
+		figs[1] = a->warmup * 1e9 / ns;
+		figs[2] = jain(a->count_all, job->procs);
+	}
 	figs[3] = max_wait / 1e3;
 	ctx_destroy(&c);
 	return 0;
@@ -373,22 +423,22 @@ static int contended(const struct job *job, const struct lock_ops *ops,
 
 static int con_ipch(const struct job *job, double *figs)
 {
-	return contended(job, &ipch_ops, figs);
+	return contended(job, &ipch_ops, "ipchannel", figs);
 }
 
 static int con_flock(const struct job *job, double *figs)
 {
-	return contended(job, &flock_ops, figs);
+	return contended(job, &flock_ops, "flock", figs);
 }
 
 static int con_ofd(const struct job *job, double *figs)
 {
-	return contended(job, &ofd_ops, figs);
+	return contended(job, &ofd_ops, "fcntl-ofd", figs);
 }
 
 static int con_mutex(const struct job *job, double *figs)
 {
-	return contended(job, &mutex_ops, figs);
+	return contended(job, &mutex_ops, "pthread-robust", figs);
 }
 
 void bench_lock_contended(void)
