@@ -18,7 +18,8 @@ CMD ?= true
 DEMO_KVER ?= $(shell $(REPO)/tests/vm/kernels.sh | sed -n 2p)
 DEMO_CMD ?= /opt/ipchannel/examples/workers 4
 # The benchmarks: a 6.12 guest under -icount, so that the figures repeat.
-BENCH_CMD ?= /opt/ipchannel/bin/bench
+BENCH_CMD ?= /opt/ipchannel/bin/bench && \
+	{ [ ! -x /opt/ipchannel/node/run.sh ] || /opt/ipchannel/node/run.sh; }
 # Passed through the environment, so that any quoting survives.
 export CMD DEMO_CMD BENCH_CMD
 
@@ -139,10 +140,16 @@ demo:
 		--cmd "$$DEMO_CMD"
 
 # The figures go to build/bench/results.csv, docs/benchmarks.md and .png.
+# The Node.js rivals (tests/bench/node) run where the host has node and
+# npm: VM_NODE puts node and build/bench/node in the guest.
 bench:
 	$(REPO)/scripts/deps.sh
 	$(MAKE) kmod lib KVER="$(DEMO_KVER)"
 	$(MAKE) -C tests/bench REPO=$(REPO)
+	if command -v node >/dev/null && command -v npm >/dev/null; then \
+		$(MAKE) -C tests/bench/node REPO=$(REPO) && \
+		export VM_NODE=$(BUILD)/bench/node; \
+	fi; \
 	$(REPO)/tests/vm/run.sh --no-build --icount --kernel "$(DEMO_KVER)" \
 		--timeout 2400 --test-timeout 2000 --cmd "$$BENCH_CMD"
 	$(REPO)/scripts/bench-report.sh \

@@ -67,8 +67,19 @@ if [[ -n $totals ]]; then
 	fi
 fi
 
+# The Node.js rivals' smoke pass joins bench_test in the 6.12 guest,
+# where the host has node and npm to build it (tests/bench/node).
+node_dir=
+if command -v node >/dev/null && command -v npm >/dev/null &&
+   step "Node.js benchmarks" "${make[@]}" -C tests/bench/node; then
+	node_dir=$PWD/build/bench/node
+fi
+
 for kver in $kernels; do
 	step "module for $kver" "${make[@]}" kmod KVER="$kver" || continue
+	VM_NODE=
+	[[ $kver == 6.12.* ]] && VM_NODE=$node_dir
+	export VM_NODE
 	rm -f "build/vm/$kver/summary"
 	vm_ok=1
 	# The sanitizers make the debug kernel several times slower: it
