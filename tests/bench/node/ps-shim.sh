@@ -4,10 +4,11 @@
 #
 # The package elects its server by running `ps ax -ww -o pid,ppid,uid,gid,args`
 # (through find-process). busybox ps has neither -ww nor these columns, so
-# the guest's run.sh puts this script first in PATH as "ps". Whatever the
-# options, it prints that listing from /proc: a header line, then one line
-# per process with a command line, in numeric pid order as procps does
-# (the package takes the first of the candidates it finds).
+# in the guest worker.js has the package run this script instead (see
+# BENCH_NODE_PS in run.sh). Whatever the options, it prints that listing
+# from /proc: a header line, then one line per process with a command
+# line, in numeric pid order as procps does (the package takes the first
+# of the candidates it finds).
 
 # find-process treats anything on stderr as a failure.
 exec 2>/dev/null

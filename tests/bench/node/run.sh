@@ -19,13 +19,12 @@ if [ ! -c /dev/ipchannel ]; then
 	exit 1
 fi
 
-# The npm package elects its server from a procps ps listing; busybox ps
-# cannot print it, so a stand-in that reads /proc comes first in PATH.
+# The npm package elects its server from a procps ps listing. busybox ps
+# cannot print it, and busybox sh runs its own ps whatever PATH says, so
+# worker.js has the package run this stand-in that reads /proc instead.
 if ! ps ax -ww -o pid,ppid,uid,gid,args >/dev/null 2>&1; then
-	mkdir -p /tmp/bench-node-bin
-	ln -sf "$dir/ps-shim.sh" /tmp/bench-node-bin/ps
-	PATH=/tmp/bench-node-bin:$PATH
-	export PATH
+	BENCH_NODE_PS=$dir/ps-shim.sh
+	export BENCH_NODE_PS
 fi
 
 start=$(date +%s)

@@ -107,7 +107,23 @@ function lockLoop(ipc, h, fd, go) {
 
 // --- npm-ipchannel: the package's event-driven API ----------------------
 
+// The package runs "ps ax -ww -o pid,ppid,uid,gid,args" through /bin/sh.
+// Where that is busybox, whose sh runs its own ps applet whatever PATH
+// says and whose ps lacks those options, run.sh names a stand-in in
+// BENCH_NODE_PS; only the program that prints the listing changes.
+function redirectPs() {
+	const cp = require("child_process");
+	const exec = cp.exec;
+	const ps = process.env.BENCH_NODE_PS;
+
+	cp.exec = (cmd, ...rest) =>
+		exec(cmd.replace(/^ps /, () => ps + " "), ...rest);
+}
+
 function npmMain() {
+	if (process.env.BENCH_NODE_PS)
+		redirectPs();
+
 	// Importing the package joins its channel: it elects a server
 	// process, and every peer connects to that one's Unix socket.
 	const channel = require("ipchannel").default;
