@@ -33,8 +33,9 @@ module. Results go to build/vm/KVER/: output.log (what the guest printed),
 console.log (the kernel console), dmesg.log (the guest's kernel log) and
 summary. Environment: KMOD overrides the path of ipchannel.ko,
 VM_PROGRAMS adds programs (space-separated paths) to /opt/ipchannel/bin,
-QEMU_CPU the -cpu model (default max), VM_APPEND adds kernel arguments,
-VERBOSE=1 is -v.
+VM_NODE=DIR adds the host's /usr/bin/node with its libraries and copies
+DIR to /opt/ipchannel/node (see tests/bench/node/), QEMU_CPU the -cpu
+model (default max), VM_APPEND adds kernel arguments, VERBOSE=1 is -v.
 EOF
 }
 
@@ -211,6 +212,12 @@ build_initramfs() {
 		cp "$f" "$opt/bin/"
 		programs+=("$f")
 	done
+	if [[ -n "${VM_NODE:-}" ]]; then
+		add_file /usr/bin/node
+		programs+=(/usr/bin/node)
+		mkdir -p "$opt/node"
+		cp -a "$VM_NODE/." "$opt/node/"
+	fi
 	for f in "$repo"/userlib/libipchannel.so*; do
 		if [[ -e "$f" ]]; then
 			cp -a "$f" "$opt/lib/"
