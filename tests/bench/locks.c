@@ -106,7 +106,7 @@ static const struct lock_ops ipch_ops = {
 	ipch_open_lock, ipch_take, ipch_give, ipch_close_lock,
 };
 
-/* --- flock and fcntl OFD locks ------------------------------------------- */
+/* --- flock and fcntl OFD locks -------------------------------------------- */
 
 static void *file_open(struct arena *a, const char *path)
 {
@@ -162,7 +162,7 @@ static const struct lock_ops ofd_ops = {
 	file_open, ofd_take, ofd_give, file_close,
 };
 
-/* --- a process-shared robust pthread mutex --------------------------------- */
+/* --- a process-shared robust pthread mutex -------------------------------- */
 
 static void *mutex_open(struct arena *a, const char *path)
 {
@@ -238,7 +238,7 @@ static void ctx_destroy(struct ctx *c)
 	arena_destroy(c->arena);
 }
 
-/* --- uncontended -------------------------------------------------------------- */
+/* --- uncontended ---------------------------------------------------------- */
 
 static int uncontended(const struct job *job, const struct lock_ops *ops,
 		       double *figs)
@@ -296,7 +296,7 @@ void bench_lock_uncontended(void)
 	compare("lock-uncontended", "1", &job, methods, 4, units, 1);
 }
 
-/* --- contended ------------------------------------------------------------- */
+/* --- contended ------------------------------------------------------------ */
 
 /* One acquisition's bookkeeping, made while holding the lock. */
 static bool record(struct arena *a, int me, uint64_t wait)

@@ -88,7 +88,26 @@ static void recv_one(int fd, void *buf, size_t len)
 		fail("recv", errno);
 }
 
-/* --- round trip ------------------------------------------------------ */
+/*
+ * Spawns the first process (an echo or a receiver), then the second, which
+ * may need the first one's peer id; returns the ns until the second is
+ * done (the pinger) or, for a receiver, until the first is.
+ */
+static uint64_t pair_run(struct ctx *c, void (*first)(void *, int),
+			 void (*second)(void *, int))
+{
+	uint64_t ns;
+
+	gate_spawn(&c->gate, first, c, 0);
+	c->peer = gate_ready(&c->gate);
+	gate_spawn(&c->gate, second, c, 1);
+	gate_ready(&c->gate);
+	ns = gate_run(&c->gate, 1);
+	gate_reap(&c->gate);
+	return ns;
+}
+
+/* --- round trip ----------------------------------------------------------- */
 
 static void rtt_ipch_echo(void *arg, int index)
 {
@@ -210,28 +229,14 @@ static void rtt_mq_ping(void *arg, int index)
 	gate_child_done(&c->gate);
 }
 
-/* Spawns echo, then ping (which may need the echo's peer id); times it. */
-static double rtt_run(struct ctx *c, void (*echo)(void *, int),
-		      void (*ping)(void *, int))
-{
-	uint64_t ns;
-
-	gate_spawn(&c->gate, echo, c, 0);
-	c->peer = gate_ready(&c->gate);
-	gate_spawn(&c->gate, ping, c, 1);
-	gate_ready(&c->gate);
-	ns = gate_run(&c->gate, 1);
-	gate_reap(&c->gate);
-	return ns / 1e3 / c->job->count;
-}
-
 static int rtt_ipch(const struct job *job, double *figs)
 {
 	struct ctx c = { .job = job };
 
 	channel_name(c.channel, sizeof(c.channel));
 	gate_init(&c.gate);
-	figs[0] = rtt_run(&c, rtt_ipch_echo, rtt_ipch_ping);
+	figs[0] = pair_run(&c, rtt_ipch_echo, rtt_ipch_ping) / 1e3 /
+		  job->count;
 	return 0;
 }
 
@@ -241,7 +246,8 @@ static int rtt_seqpacket(const struct job *job, double *figs)
 
 	sock_pairs(&c, 1, SOCK_SEQPACKET);
 	gate_init(&c.gate);
-	figs[0] = rtt_run(&c, rtt_sock_echo, rtt_sock_ping);
+	figs[0] = pair_run(&c, rtt_sock_echo, rtt_sock_ping) / 1e3 /
+		  job->count;
 	close_pairs(&c, 1);
 	return 0;
 }
@@ -253,7 +259,8 @@ static int rtt_pipe(const struct job *job, double *figs)
 	if (pipe(c.fd[0]) || pipe(c.fd[1]))
 		fail("pipe", errno);
 	gate_init(&c.gate);
-	figs[0] = rtt_run(&c, rtt_fd_echo, rtt_fd_ping);
+	figs[0] = pair_run(&c, rtt_fd_echo, rtt_fd_ping) / 1e3 /
+		  job->count;
 	close_pairs(&c, 2);
 	return 0;
 }
@@ -299,7 +306,8 @@ static int rtt_mqueue(const struct job *job, double *figs)
 		mq_unlink(name[i]);
 	}
 	gate_init(&c.gate);
-	figs[0] = rtt_run(&c, rtt_mq_echo, rtt_mq_ping);
+	figs[0] = pair_run(&c, rtt_mq_echo, rtt_mq_ping) / 1e3 /
+		  job->count;
 	mq_close(c.mq[0]);
 	mq_close(c.mq[1]);
 	return 0;
@@ -326,7 +334,7 @@ void bench_rtt(void)
 	}
 }
 
-/* --- one-way throughput ------------------------------------------------ */
+/* --- one-way throughput --------------------------------------------------- */
 
 static void tput_ipch_recv(void *arg, int index)
 {
@@ -430,27 +438,14 @@ static void tput_sock_send(void *arg, int index)
 	}
 }
 
-static double tput_run(struct ctx *c, void (*recv_fn)(void *, int),
-		       void (*send_fn)(void *, int))
-{
-	uint64_t ns;
-
-	gate_spawn(&c->gate, recv_fn, c, 0);
-	c->peer = gate_ready(&c->gate);
-	gate_spawn(&c->gate, send_fn, c, 1);
-	gate_ready(&c->gate);
-	ns = gate_run(&c->gate, 1);
-	gate_reap(&c->gate);
-	return c->job->count * 1e9 / ns;
-}
-
 static int tput_ipch(const struct job *job, double *figs)
 {
 	struct ctx c = { .job = job };
 
 	channel_name(c.channel, sizeof(c.channel));
 	gate_init(&c.gate);
-	figs[0] = tput_run(&c, tput_ipch_recv, tput_ipch_send);
+	figs[0] = job->count * 1e9 /
+		  pair_run(&c, tput_ipch_recv, tput_ipch_send);
 	return 0;
 }
 
@@ -460,7 +455,8 @@ static int tput_seqpacket(const struct job *job, double *figs)
 
 	sock_pairs(&c, 1, SOCK_SEQPACKET);
 	gate_init(&c.gate);
-	figs[0] = tput_run(&c, tput_sock_recv, tput_sock_send);
+	figs[0] = job->count * 1e9 /
+		  pair_run(&c, tput_sock_recv, tput_sock_send);
 	close_pairs(&c, 1);
 	return 0;
 }
@@ -591,7 +587,7 @@ void bench_broadcast(void)
 	}
 }
 
-/* --- kernel memory per queued message -------------------------------------- */
+/* --- kernel memory per queued message ------------------------------------- */
 
 /*
  * Bytes in allocated slab objects, from /proc/slabinfo. SLUB counts the
