@@ -414,7 +414,7 @@ static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 
 	lockdep_assert_held(&ch->lock);
 
-	for (i = ipch_msg_record(msg) ? 1 : 0; i < nr; i++) {
+	for (i = ipch_msg_records_left(msg); i < nr; i++) {
 		rec = ipch_record_alloc();
 		if (!rec)
 			goto err_alloc;

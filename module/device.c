@@ -151,6 +151,7 @@ static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
 	struct ipch_msg *msg;
 	size_t body, pad;
 	ssize_t ret;
+	u16 spare;
 
 	if (avail < sizeof(hdr))
 		return -EINVAL;
@@ -163,7 +164,12 @@ static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
 	if (avail - sizeof(hdr) < body)
 		return -EINVAL;
 
-	msg = ipch_msg_alloc(hdr.event_len, hdr.len);
+	/* A broadcast brings a record for every other peer there is now. */
+	spare = 0;
+	if (hdr.target == IPCHANNEL_PEER_ALL)
+		spare = min_t(u32, READ_ONCE(peer->channel->nr_peers),
+			      IPCH_MSG_SPARE_MAX + 1) - 1;
+	msg = ipch_msg_alloc(hdr.event_len, hdr.len, spare);
 	if (!msg)
 		return -ENOMEM;
 	msg->pid = get_pid(task_tgid(current));

@@ -46,7 +46,7 @@ static void queue_test(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, ipch_queue_has_room(&q, U32_MAX));
 	KUNIT_EXPECT_NULL(test, ipch_queue_peek(&q));
 
-	msg = ipch_msg_alloc(2, 5);
+	msg = ipch_msg_alloc(2, 5, 0);
 	KUNIT_ASSERT_NOT_NULL(test, msg);
 	rec = ipch_record_alloc();
 	KUNIT_ASSERT_NOT_NULL(test, rec);
@@ -99,7 +99,7 @@ static void fixture_exit(struct kunit *test)
 
 static struct ipch_msg *message(struct kunit *test)
 {
-	struct ipch_msg *msg = ipch_msg_alloc(0, 1);
+	struct ipch_msg *msg = ipch_msg_alloc(0, 1, 0);
 
 	KUNIT_ASSERT_NOT_NULL(test, msg);
 	msg->data[0] = 'x';
@@ -123,6 +123,37 @@ static void broadcast_shares_one_message_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, msg->seq, 1);
 	KUNIT_EXPECT_EQ(test, msg->sender, 2);
 	KUNIT_EXPECT_EQ(test, msg->flags, IPCHANNEL_RECV_BROADCAST);
+	ipch_msg_put(msg);
+}
+
+/*
+ * Records that come with a message serve its receivers first; receivers
+ * beyond them get records of their own, and popping frees only those.
+ */
+static void broadcast_uses_the_records_it_brings_test(struct kunit *test)
+{
+	struct fixture *f = test->priv;
+	struct ipch_msg *msg = ipch_msg_alloc(0, 1, 1);
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, ipch_msg_records_left(msg), 2);
+	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], IPCHANNEL_PEER_ALL,
+						0, msg, true), 0);
+	KUNIT_EXPECT_EQ(test, ipch_msg_records_left(msg), 0);
+	KUNIT_EXPECT_EQ(test, msg->used_spare, 1);
+	for (i = 1; i <= NR_PEERS; i++) {
+		KUNIT_EXPECT_PTR_EQ(test, ipch_queue_peek(&f->peer[i]->queue),
+				    msg);
+		ipch_queue_pop(&f->peer[i]->queue);
+	}
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), 1);
+	ipch_msg_put(msg);
+
+	/* More than IPCH_MSG_SPARE_MAX are not brought along. */
+	msg = ipch_msg_alloc(0, 1, U16_MAX);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	KUNIT_EXPECT_EQ(test, msg->nr_spare, IPCH_MSG_SPARE_MAX);
 	ipch_msg_put(msg);
 }
 
@@ -417,6 +448,7 @@ static struct kunit_suite core_suite = {
 
 static struct kunit_case channel_cases[] = {
 	KUNIT_CASE(broadcast_shares_one_message_test),
+	KUNIT_CASE(broadcast_uses_the_records_it_brings_test),
 	KUNIT_CASE(unicast_and_order_test),
 	KUNIT_CASE(full_receiver_stops_broadcast_test),
 	KUNIT_CASE(lock_order_and_handoff_test),

@@ -102,7 +102,7 @@ static int request_prepare_grant(struct ipch_request *req, const char *name)
 	size_t len = strlen(name);
 	struct ipch_msg *msg;
 
-	msg = ipch_msg_alloc(len, sizeof(req->cookie));
+	msg = ipch_msg_alloc(len, sizeof(req->cookie), 0);
 	req->grant = msg;
 	req->grant_rec = ipch_record_alloc();
 	if (!msg || !req->grant_rec)

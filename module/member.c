@@ -27,7 +27,7 @@ static struct ipch_msg *member_msg(struct ipch_channel *ch,
 	};
 	struct ipch_msg *msg;
 
-	msg = ipch_msg_alloc(0, sizeof(body));
+	msg = ipch_msg_alloc(0, sizeof(body), 0);
 	if (!msg)
 		return NULL;
 
@@ -148,7 +148,7 @@ int ipch_peer_subscribe(struct ipch_peer *peer, u32 flags)
 	struct ipch_record *rec = NULL;
 
 	if (flags & IPCHANNEL_SUB_MEMBERSHIP) {
-		lost = ipch_msg_alloc(0, 0);
+		lost = ipch_msg_alloc(0, 0, 0);
 		rec = ipch_record_alloc();
 		if (!lost || !rec) {
 			lost_free(lost, rec);

@@ -20,16 +20,35 @@ void ipch_msg_cache_destroy(void)
 	kmem_cache_destroy(record_cache);
 }
 
+/* Where the spare records of @msg start: after the payload, aligned. */
+static size_t spare_offset(u16 event_len, u32 len)
+{
+	return ALIGN(struct_size_t(struct ipch_msg, data,
+				   (size_t)event_len + len),
+		     __alignof__(struct ipch_record));
+}
+
+static struct ipch_record *spare_records(struct ipch_msg *msg)
+{
+	return (void *)msg + spare_offset(msg->event_len, msg->len);
+}
+
 /*
+ * A message for @spare receivers besides the first brings their records
+ * along, so that a broadcast is one allocation, not one per receiver.
+ *
  * The payload is charged to the sender's memory cgroup: a peer that floods
  * the channel pays for what its messages hold in other peers' queues.
  */
-struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len)
+struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare)
 {
 	struct ipch_msg *msg;
+	size_t size;
 
-	msg = kvmalloc(struct_size(msg, data, (size_t)event_len + len),
-		       GFP_KERNEL_ACCOUNT);
+	spare = min_t(u16, spare, IPCH_MSG_SPARE_MAX);
+	size = spare_offset(event_len, len) +
+	       spare * sizeof(struct ipch_record);
+	msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
 	if (!msg)
 		return NULL;
 
@@ -37,6 +56,7 @@ struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len)
 	refcount_set(&msg->ref, 1);
 	msg->event_len = event_len;
 	msg->len = len;
+	msg->nr_spare = spare;
 	atomic64_inc(&ipch_count.messages);
 	return msg;
 }
@@ -66,12 +86,26 @@ void ipch_record_free(struct ipch_record *rec)
 }
 
 /*
- * The record that comes with @msg, for its first receiver, or NULL once
- * it is taken: a unicast then needs no allocation beyond the message.
+ * The next record that came with @msg, or NULL once they are all taken:
+ * a unicast, and a broadcast to no more receivers than the message was
+ * made for, then need no allocation beyond the message.
  */
 struct ipch_record *ipch_msg_record(struct ipch_msg *msg)
 {
-	return msg->rec.msg ? NULL : &msg->rec;
+	if (!msg->rec.msg)
+		return &msg->rec;
+	if (msg->used_spare < msg->nr_spare)
+		return &spare_records(msg)[msg->used_spare++];
+	return NULL;
+}
+
+/* Did @rec come with its message (rather than from record_cache)? */
+static bool record_inline(struct ipch_msg *msg, struct ipch_record *rec)
+{
+	struct ipch_record *spare = spare_records(msg);
+
+	return rec == &msg->rec ||
+	       (rec >= spare && rec < spare + msg->nr_spare);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_msg_record);
 
@@ -122,8 +156,8 @@ void ipch_queue_pop_n(struct ipch_queue *q, u32 n)
 		WRITE_ONCE(q->nr_records, q->nr_records - 1);
 		WRITE_ONCE(q->bytes, q->bytes -
 			   ipch_msg_size(msg->event_len, msg->len));
-		/* The message's own record goes with the message. */
-		if (rec != &msg->rec)
+		/* The message's own records go with the message. */
+		if (!record_inline(msg, rec))
 			ipch_record_free(rec);
 		ipch_msg_put(msg);
 		atomic64_dec(&ipch_count.records);

@@ -37,8 +37,13 @@ struct ipch_msg {
 	kuid_t uid;		/* sender's euid at send time */
 	struct pid *pid;	/* sender's thread group, NULL for the kernel */
 	struct ipch_record rec;	/* the first receiver's; see ipch_msg_record */
+	u16 nr_spare;		/* records after the payload, for a broadcast */
+	u16 used_spare;
 	char data[];		/* event name, then payload */
 };
+
+/* Most records a broadcast message brings along; more are allocated. */
+#define IPCH_MSG_SPARE_MAX	63
 
 /* A peer's receive queue; the owner of the queue provides the locking. */
 struct ipch_queue {
@@ -51,7 +56,7 @@ struct ipch_queue {
 int ipch_msg_cache_create(void);
 void ipch_msg_cache_destroy(void);
 
-struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len);
+struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare);
 void ipch_msg_put(struct ipch_msg *msg);
 
 /* Bytes of the receive record that read() gives for @msg. */
@@ -64,6 +69,12 @@ static inline u32 ipch_msg_size(u16 event_len, u32 len)
 struct ipch_record *ipch_record_alloc(void);
 void ipch_record_free(struct ipch_record *rec);
 struct ipch_record *ipch_msg_record(struct ipch_msg *msg);
+
+/* How many more receivers the records that came with @msg can serve. */
+static inline u32 ipch_msg_records_left(const struct ipch_msg *msg)
+{
+	return !msg->rec.msg + msg->nr_spare - msg->used_spare;
+}
 
 void ipch_queue_init(struct ipch_queue *q);
 void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
