@@ -444,26 +444,26 @@ err_alloc:
 }
 
 /*
- * Sends @msg from @peer to @target (a peer id or IPCHANNEL_PEER_ALL),
- * waiting for room unless @nonblock. The queues take their own references;
- * the caller still owns the one it passed in.
+ * Queues one message with the channel lock held, waiting (the lock
+ * dropped) for room unless @nonblock.
  */
-int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
-		      struct ipch_msg *msg, bool nonblock)
+static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
+		       const struct ipch_send *s, bool nonblock)
 {
-	struct ipch_channel *ch = peer->channel;
+	struct ipch_msg *msg = s->msg;
 	u32 size = ipch_msg_size(msg->event_len, msg->len);
 	unsigned int gen;
 	u32 nr;
 	int ret;
 
+	lockdep_assert_held(&ch->lock);
+
 	msg->sender = peer->id;
-	if (target == IPCHANNEL_PEER_ALL)
+	if (s->target == IPCHANNEL_PEER_ALL)
 		msg->flags |= IPCHANNEL_RECV_BROADCAST;
 
-	mutex_lock(&ch->lock);
-	while ((ret = channel_room(ch, peer, target, flags, size, &nr)) ==
-	       -EAGAIN && !nonblock) {
+	while ((ret = channel_room(ch, peer, s->target, s->flags, size,
+				   &nr)) == -EAGAIN && !nonblock) {
 		/* Full: sleep until some queue shrinks, then look again. */
 		gen = ch->space_gen;
 		ch->nr_blocked++;
@@ -475,13 +475,49 @@ int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 		mutex_lock(&ch->lock);
 		ch->nr_blocked--;
 		if (ret)
+			return ret;
+	}
+	if (ret)
+		return ret;
+	return channel_deliver(ch, peer, s->target, s->flags, msg, nr);
+}
+
+/*
+ * Sends the @n messages of @batch from @peer, in order, under one hold of
+ * the channel lock, so that they also get consecutive numbers unless a
+ * send must wait for room. Stops at the first that fails and returns its
+ * error; *sent is how many were queued. The queues take their own
+ * references; the caller still owns the ones it passed in.
+ */
+int ipch_channel_send_batch(struct ipch_peer *peer,
+			    const struct ipch_send *batch, u32 n,
+			    bool nonblock, u32 *sent)
+{
+	struct ipch_channel *ch = peer->channel;
+	int ret = 0;
+	u32 i;
+
+	mutex_lock(&ch->lock);
+	for (i = 0; i < n; i++) {
+		ret = send_locked(ch, peer, &batch[i], nonblock);
+		if (ret)
 			break;
 	}
-	if (!ret)
-		ret = channel_deliver(ch, peer, target, flags, msg, nr);
 	mutex_unlock(&ch->lock);
 
+	*sent = i;
 	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_channel_send_batch);
+
+/* Sends @msg from @peer to @target (a peer id or IPCHANNEL_PEER_ALL). */
+int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
+		      struct ipch_msg *msg, bool nonblock)
+{
+	struct ipch_send s = { .msg = msg, .target = target, .flags = flags };
+	u32 sent;
+
+	return ipch_channel_send_batch(peer, &s, 1, nonblock, &sent);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_channel_send);
 

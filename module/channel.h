@@ -111,8 +111,18 @@ void ipch_peer_free(struct ipch_peer *peer);
 
 int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 		      const char *name, u32 flags, umode_t mode);
+/* One message of ipch_channel_send_batch(). */
+struct ipch_send {
+	struct ipch_msg *msg;
+	u32 target;		/* peer id or IPCHANNEL_PEER_ALL */
+	u32 flags;		/* IPCHANNEL_SEND_* */
+};
+
 int ipch_channel_send(struct ipch_peer *peer, u32 target, u32 flags,
 		      struct ipch_msg *msg, bool nonblock);
+int ipch_channel_send_batch(struct ipch_peer *peer,
+			    const struct ipch_send *batch, u32 n,
+			    bool nonblock, u32 *sent);
 
 void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
 			      struct ipch_record *rec, struct ipch_msg *msg);

@@ -142,16 +142,19 @@ static bool event_valid(const char *name, u16 len)
 	return true;
 }
 
-/* Sends the record at the head of @from; returns the bytes it used. */
-static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
-			bool nonblock)
+/*
+ * Copies in and checks the send record at the head of @from, into @out;
+ * *used is the bytes of the write it takes, padding included.
+ */
+static int send_prepare(struct ipch_peer *peer, struct iov_iter *from,
+			struct ipch_send *out, size_t *used)
 {
 	size_t avail = iov_iter_count(from);
 	struct ipchannel_send hdr;
 	struct ipch_msg *msg;
 	size_t body, pad;
-	ssize_t ret;
-	u16 spare;
+	u16 spare = 0;
+	int ret;
 
 	if (avail < sizeof(hdr))
 		return -EINVAL;
@@ -165,7 +168,6 @@ static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
 		return -EINVAL;
 
 	/* A broadcast brings a record for every other peer there is now. */
-	spare = 0;
 	if (hdr.target == IPCHANNEL_PEER_ALL)
 		spare = min_t(u32, READ_ONCE(peer->channel->nr_peers),
 			      IPCH_MSG_SPARE_MAX + 1) - 1;
@@ -175,43 +177,69 @@ static ssize_t send_one(struct ipch_peer *peer, struct iov_iter *from,
 	msg->pid = get_pid(task_tgid(current));
 	msg->uid = current_euid();
 	if (copy_from_iter(msg->data, body, from) != body) {
-		ret = -EFAULT;
-		goto out;
+		ipch_msg_put(msg);
+		return -EFAULT;
 	}
 	if (!event_valid(msg->data, hdr.event_len)) {
-		ret = -EINVAL;
-		goto out;
+		ipch_msg_put(msg);
+		return -EINVAL;
 	}
-
-	ret = ipch_channel_send(peer, hdr.target, hdr.flags, msg, nonblock);
-	if (ret)
-		goto out;
 
 	pad = IPCHANNEL_ALIGN(sizeof(hdr) + body) - sizeof(hdr) - body;
 	pad = min(pad, iov_iter_count(from));
 	iov_iter_advance(from, pad);
-	ret = sizeof(hdr) + body + pad;
-out:
-	ipch_msg_put(msg);
-	return ret;
+	out->msg = msg;
+	out->target = hdr.target;
+	out->flags = hdr.flags;
+	*used = sizeof(hdr) + body + pad;
+	return 0;
 }
+
+/*
+ * Records are copied in up to SEND_BATCH at a time, then queued under one
+ * hold of the channel lock, in order. The first that fails ends the write:
+ * it returns the bytes of the records queued before, or the error.
+ */
+#define SEND_BATCH	16
 
 static ssize_t ipch_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct ipch_peer *peer = iocb->ki_filp->private_data;
 	bool nonblock = file_nonblock(iocb);
-	ssize_t done = 0, ret;
+	struct ipch_send batch[SEND_BATCH];
+	size_t used[SEND_BATCH];
+	ssize_t done = 0;
+	u32 n, sent, i;
+	int ret = 0;
 
 	if (!ipch_peer_channel(peer))
 		return -ENOTCONN;
 
-	while (iov_iter_count(from)) {
-		ret = send_one(peer, from, nonblock);
-		if (ret < 0)
-			return done ? done : ret;
-		done += ret;
+	while (!ret && iov_iter_count(from)) {
+		for (n = 0; n < SEND_BATCH && iov_iter_count(from); n++) {
+			ret = send_prepare(peer, from, &batch[n], &used[n]);
+			if (ret)
+				break;
+		}
+
+		/*
+		 * A record that failed to queue came before one that failed
+		 * to copy in, so its error is the one to return.
+		 */
+		sent = 0;
+		if (n) {
+			int err = ipch_channel_send_batch(peer, batch, n,
+							  nonblock, &sent);
+
+			ret = err ?: ret;
+		}
+		for (i = 0; i < n; i++) {
+			if (i < sent)
+				done += used[i];
+			ipch_msg_put(batch[i].msg);
+		}
 	}
-	return done;
+	return done ? done : ret;
 }
 
 static void record_header(const struct ipch_msg *msg,

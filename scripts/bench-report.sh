@@ -3,6 +3,7 @@
 # bench-report.sh - turn the guest's benchmark output into results.
 #
 # usage: scripts/bench-report.sh OUTPUT_LOG [KERNEL]
+# (BENCH_CPU in the environment: the guest's -cpu, for the text)
 #
 # Reads the "@bench," lines that tests/bench (and tests/bench/node) print
 # in the guest and writes:
@@ -190,7 +191,7 @@ run_info() {
 
 	qemu=$(qemu-system-x86_64 --version | head -n 1)
 	echo "Run of $(date -u +%Y-%m-%d) on a TCG guest ($qemu," \
-	     "\`-cpu max -smp 2 -m 1024 -icount shift=0,sleep=off\`)" \
+	     "\`-cpu ${BENCH_CPU:-max} -smp 2 -m 1024 -icount shift=0,sleep=off\`)" \
 	     "running Debian's $kernel; $(awk -F, 'NR == 2 { print $5 }' \
 	     "$csv") repetitions of each figure."
 }

@@ -48,6 +48,39 @@ TEST(full_queue_gives_eagain_to_nonblocking_sender)
 	close(b);
 }
 
+/*
+ * A write of many records stops at the first one without room: it returns
+ * the bytes of those queued before, and queues nothing after.
+ */
+TEST(batch_stops_at_the_first_record_without_room)
+{
+	const char *name = chan_name("batch");
+	struct ipchannel_info info;
+	int a = dev_open(O_NONBLOCK), b = dev_open(O_NONBLOCK), i;
+	size_t len = 0, one;
+	char buf[40 * 32], out[64];
+
+	NEED_DEVICE();
+	ASSERT_EQ(1, join(a, name));
+	ASSERT_EQ(2, join(b, name));
+	ASSERT_EQ(0, get_info(a, &info));
+	ASSERT_EQ((int)info.max_queue_records, fill(a, 2));
+	for (i = 0; i < 3; i++)
+		ASSERT_EQ(48, read(b, out, sizeof(out)));
+
+	/* Room for 3 of these 20 (more than one batch of the kernel's). */
+	for (i = 0; i < 20; i++) {
+		one = rec_build(buf + len, 2, 0, NULL, "batch", 5);
+		len += one;
+	}
+	ASSERT_EQ((ssize_t)(3 * one), write(a, buf, len));
+	EXPECT_EQ(-EAGAIN, send_str(a, 2, "more"));
+	ASSERT_EQ(0, get_info(b, &info));
+	EXPECT_EQ(info.max_queue_records, info.queued_records);
+	close(a);
+	close(b);
+}
+
 TEST(queue_bytes_limit_gives_eagain)
 {
 	const char *name = chan_name("bytes");
