@@ -36,8 +36,8 @@ struct ipch_msg {
 	u16 type;		/* IPCHANNEL_SYS_* for system records */
 	kuid_t uid;		/* sender's euid at send time */
 	struct pid *pid;	/* sender's thread group, NULL for the kernel */
-	struct ipch_record rec;	/* the first receiver's; see ipch_msg_record */
-	u16 nr_spare;		/* records after the payload, for a broadcast */
+	struct ipch_record rec;	/* the first receiver's */
+	u16 nr_spare;		/* records after the payload */
 	u16 used_spare;
 	char data[];		/* event name, then payload */
 };

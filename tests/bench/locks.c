@@ -37,7 +37,7 @@ struct arena {
 	pthread_mutex_t mutex;		/* the pthread method's lock */
 	int procs;
 	int arrived;			/* contenders past the start */
-	long target;			/* acquisitions to make in the window */
+	long target;			/* acquisitions in the window */
 	int holders;
 	int started;			/* contenders that held the lock */
 	bool window;

@@ -26,7 +26,7 @@ struct ctx {
 	const struct job *job;
 	struct gate gate;
 	char channel[IPCHANNEL_NAME_LEN];
-	uint32_t peer;			/* the ipchannel peer to send to */
+	uint32_t peer;			/* ipchannel peer to send to */
 	int fd[MAX_PROCS][2];		/* socket pairs or pipes */
 	mqd_t mq[2];
 };
