@@ -16,6 +16,7 @@
 #include "lock.h"
 #include "member.h"
 #include "netlink.h"
+#include "quota.h"
 
 static unsigned int ipch_net_id;
 
@@ -78,7 +79,7 @@ struct ipch_peer *ipch_peer_alloc(void)
 {
 	struct ipch_peer *peer;
 
-	peer = kzalloc(sizeof(*peer), GFP_KERNEL_ACCOUNT);
+	peer = kzalloc(sizeof(*peer), IPCH_GFP);
 	if (!peer)
 		return NULL;
 
@@ -96,7 +97,7 @@ static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 	static atomic64_t serial;
 	struct ipch_channel *ch;
 
-	ch = kzalloc(sizeof(*ch), GFP_KERNEL_ACCOUNT);
+	ch = kzalloc(sizeof(*ch), IPCH_GFP);
 	if (!ch)
 		return NULL;
 
@@ -173,7 +174,7 @@ static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
 
 	mutex_lock(&ch->lock);
 	ret = xa_alloc(&ch->peers, &id, peer,
-		       XA_LIMIT(1, IPCHANNEL_PEER_MAX), GFP_KERNEL_ACCOUNT);
+		       XA_LIMIT(1, IPCHANNEL_PEER_MAX), IPCH_GFP);
 	if (!ret) {
 		peer->id = id;
 		ch->nr_peers++;
@@ -190,6 +191,7 @@ static void peer_identify(struct ipch_peer *peer)
 {
 	peer->pid = get_pid(task_tgid(current));
 	peer->uid = current_euid();
+	peer->queue.uid = peer->uid;
 	get_task_comm(peer->comm, current);
 	peer->since = ktime_get_ns();
 }
@@ -210,6 +212,13 @@ static int channel_lookup(struct ipch_net *in, struct net *net,
 			return -EEXIST;
 		if (!channel_permitted(ch, net))
 			return -EACCES;
+		/*
+		 * Somebody else's channel may be a squatter's: it is joined
+		 * only when the caller says that it expects a shared one.
+		 */
+		if (!uid_eq(ch->uid, current_euid()) &&
+		    !(flags & IPCHANNEL_JOIN_SHARED))
+			return -EPERM;
 		*out = ch;
 		return 0;
 	}
@@ -252,7 +261,12 @@ int ipch_channel_join(struct ipch_peer *peer, struct net *net,
 	if (ret)
 		goto out_net;
 	peer_identify(peer);
-	ret = channel_add_peer(ch, peer);
+	ret = ipch_user_get(peer->uid);
+	if (!ret) {
+		ret = channel_add_peer(ch, peer);
+		if (ret)
+			ipch_user_put(peer->uid);
+	}
 	if (ret) {
 		put_pid(peer->pid);
 		peer->pid = NULL;
@@ -314,6 +328,7 @@ static void channel_leave(struct ipch_peer *peer)
 	mutex_unlock(&in->lock);
 
 	put_net(peer->net);
+	ipch_user_put(peer->uid);
 	atomic64_dec(&ipch_count.peers);
 }
 
@@ -335,14 +350,18 @@ static bool skips(struct ipch_peer *from, struct ipch_peer *to, u32 flags)
 }
 
 /*
- * Counts the receivers of a message of @size bytes into @nr. Returns
- * -ENXIO for an unknown target and -EAGAIN if a receiver has no room.
+ * Counts the receivers of @msg into @nr. Returns -ENXIO for an unknown
+ * target, -EDQUOT if the sender's uid used up its share of a receiver's
+ * queue and otherwise -EAGAIN if a receiver has no room: a broadcast that
+ * could never go out fails rather than waits.
  */
 static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
-			u32 target, u32 flags, u32 size, u32 *nr)
+			u32 target, u32 flags, const struct ipch_msg *msg,
+			u32 *nr)
 {
 	struct ipch_peer *to;
 	unsigned long id;
+	int ret = 0, err;
 
 	lockdep_assert_held(&ch->lock);
 
@@ -352,17 +371,19 @@ static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
 		if (!to)
 			return -ENXIO;
 		*nr = 1;
-		return ipch_queue_has_room(&to->queue, size) ? 0 : -EAGAIN;
+		return ipch_queue_admits(&to->queue, msg);
 	}
 
 	xa_for_each(&ch->peers, id, to) {
 		if (skips(from, to, flags))
 			continue;
-		if (!ipch_queue_has_room(&to->queue, size))
-			return -EAGAIN;
+		err = ipch_queue_admits(&to->queue, msg);
+		if (err == -EDQUOT)
+			return err;
+		ret = ret ?: err;
 		(*nr)++;
 	}
-	return 0;
+	return ret;
 }
 
 /*
@@ -399,10 +420,39 @@ static void deliver_one(struct ipch_peer *to, struct ipch_record **spare,
 }
 
 /*
+ * Makes the shares of the receivers' queues that @msg will be counted in
+ * (see ipch_queue_reserve()), or, with @undo, takes back those that stay
+ * empty.
+ */
+static int channel_reserve(struct ipch_channel *ch, struct ipch_peer *from,
+			   u32 target, u32 flags, struct ipch_msg *msg,
+			   bool undo)
+{
+	struct ipch_peer *to;
+	unsigned long id;
+	int ret;
+
+	xa_for_each_range(&ch->peers, id, to,
+			  target == IPCHANNEL_PEER_ALL ? 0 : target,
+			  target == IPCHANNEL_PEER_ALL ? ULONG_MAX : target) {
+		if (skips(from, to, flags))
+			continue;
+		if (undo) {
+			ipch_queue_unreserve(&to->queue, msg);
+			continue;
+		}
+		ret = ipch_queue_reserve(&to->queue, msg);
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
+/*
  * Queues @msg to its @nr receivers in one step under the channel lock,
  * which is what makes the order of sequence numbers the order of every
- * queue. The records the message does not bring are allocated first, so
- * it is all or nothing.
+ * queue. The records the message does not bring, and the shares it will
+ * be counted in, are allocated first, so it is all or nothing.
  */
 static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 			   u32 target, u32 flags, struct ipch_msg *msg, u32 nr)
@@ -421,6 +471,8 @@ static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 		rec->next = spare;
 		spare = rec;
 	}
+	if (channel_reserve(ch, from, target, flags, msg, false))
+		goto err_reserve;
 
 	msg->seq = ++ch->seq;
 	ch->messages++;
@@ -434,6 +486,8 @@ static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 			deliver_one(to, &spare, msg);
 	return 0;
 
+err_reserve:
+	channel_reserve(ch, from, target, flags, msg, true);
 err_alloc:
 	while (spare) {
 		rec = spare;
@@ -451,7 +505,6 @@ static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
 		       const struct ipch_send *s, bool nonblock)
 {
 	struct ipch_msg *msg = s->msg;
-	u32 size = ipch_msg_size(msg->event_len, msg->len);
 	unsigned int gen;
 	u32 nr;
 	int ret;
@@ -462,7 +515,7 @@ static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
 	if (s->target == IPCHANNEL_PEER_ALL)
 		msg->flags |= IPCHANNEL_RECV_BROADCAST;
 
-	while ((ret = channel_room(ch, peer, s->target, s->flags, size,
+	while ((ret = channel_room(ch, peer, s->target, s->flags, msg,
 				   &nr)) == -EAGAIN && !nonblock) {
 		/* Full: sleep until some queue shrinks, then look again. */
 		gen = ch->space_gen;

@@ -21,6 +21,7 @@
 #include "member.h"
 #include "msg.h"
 #include "netlink.h"
+#include "quota.h"
 
 struct ipch_counters ipch_count;
 EXPORT_SYMBOL_IF_KUNIT(ipch_count);
@@ -31,6 +32,9 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_max_queue_records);
 unsigned int ipch_max_queue_bytes = 1 << 20;
 unsigned int ipch_max_locks = 1024;
 unsigned int ipch_max_lock_requests = 256;
+unsigned int ipch_max_peers_per_uid = 4096;
+unsigned int ipch_uid_queue_percent = 50;
+EXPORT_SYMBOL_IF_KUNIT(ipch_uid_queue_percent);
 
 static int set_max_msg_size(const char *val, const struct kernel_param *kp)
 {
@@ -53,6 +57,17 @@ static int set_lock_limit(const char *val, const struct kernel_param *kp)
 	return param_set_uint_minmax(val, kp, 1, 1 << 16);
 }
 
+static int set_max_peers_per_uid(const char *val,
+				 const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 1 << 20);
+}
+
+static int set_percent(const char *val, const struct kernel_param *kp)
+{
+	return param_set_uint_minmax(val, kp, 1, 100);
+}
+
 static const struct kernel_param_ops max_msg_size_ops = {
 	.set = set_max_msg_size,
 	.get = param_get_uint,
@@ -73,6 +88,16 @@ static const struct kernel_param_ops lock_limit_ops = {
 	.get = param_get_uint,
 };
 
+static const struct kernel_param_ops max_peers_per_uid_ops = {
+	.set = set_max_peers_per_uid,
+	.get = param_get_uint,
+};
+
+static const struct kernel_param_ops percent_ops = {
+	.set = set_percent,
+	.get = param_get_uint,
+};
+
 module_param_cb(max_msg_size, &max_msg_size_ops, &ipch_max_msg_size, 0644);
 MODULE_PARM_DESC(max_msg_size, "Largest message payload in bytes (65536)");
 module_param_cb(max_queue_records, &max_queue_records_ops,
@@ -88,6 +113,14 @@ module_param_cb(max_lock_requests, &lock_limit_ops,
 		&ipch_max_lock_requests, 0644);
 MODULE_PARM_DESC(max_lock_requests,
 		 "Lock requests, held or queued, of one peer (256)");
+module_param_cb(max_peers_per_uid, &max_peers_per_uid_ops,
+		&ipch_max_peers_per_uid, 0644);
+MODULE_PARM_DESC(max_peers_per_uid,
+		 "Peers of one user, all channels and namespaces (4096)");
+module_param_cb(uid_queue_percent, &percent_ops, &ipch_uid_queue_percent,
+		0644);
+MODULE_PARM_DESC(uid_queue_percent,
+		 "Percent of a peer's queue limits one other user may fill (50)");
 
 static int ipch_open(struct inode *inode, struct file *file)
 {
@@ -359,7 +392,8 @@ static __poll_t ipch_poll(struct file *file, poll_table *wait)
 static long ioctl_join(struct ipch_peer *peer,
 		       struct ipchannel_join __user *argp)
 {
-	const u32 known = IPCHANNEL_JOIN_CREATE | IPCHANNEL_JOIN_EXCL;
+	const u32 known = IPCHANNEL_JOIN_CREATE | IPCHANNEL_JOIN_EXCL |
+			  IPCHANNEL_JOIN_SHARED;
 	struct ipchannel_join args;
 	int ret;
 
@@ -368,7 +402,8 @@ static long ioctl_join(struct ipch_peer *peer,
 
 	if (args.flags & ~known || args.reserved || args.mode & ~0777)
 		return -EINVAL;
-	if (args.flags == IPCHANNEL_JOIN_EXCL)
+	if ((args.flags & IPCHANNEL_JOIN_EXCL) &&
+	    !(args.flags & IPCHANNEL_JOIN_CREATE))
 		return -EINVAL;
 	if (!ipch_name_valid(args.name, IPCHANNEL_NAME_MAX))
 		return -EINVAL;
@@ -579,6 +614,7 @@ static void __exit ipch_exit(void)
 	ipch_nl_unregister();
 	misc_deregister(&ipch_misc);
 	ipch_net_unregister();
+	ipch_users_destroy();
 	ipch_msg_cache_destroy();
 }
 

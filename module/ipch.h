@@ -4,7 +4,15 @@
 #define IPCH_H
 
 #include <linux/atomic.h>
+#include <linux/gfp.h>
 #include <linux/types.h>
+
+/*
+ * Allocations that user space asks for: charged to the caller's memory
+ * cgroup, and failing with -ENOMEM rather than calling the OOM killer or
+ * warning when the cgroup or the machine is out of memory.
+ */
+#define IPCH_GFP	(GFP_KERNEL_ACCOUNT | __GFP_RETRY_MAYFAIL | __GFP_NOWARN)
 
 /* Hard ceiling of the max_msg_size parameter. */
 #define IPCH_MSG_SIZE_LIMIT	(16U << 20)
@@ -30,5 +38,7 @@ extern unsigned int ipch_max_queue_records;
 extern unsigned int ipch_max_queue_bytes;
 extern unsigned int ipch_max_locks;
 extern unsigned int ipch_max_lock_requests;
+extern unsigned int ipch_max_peers_per_uid;
+extern unsigned int ipch_uid_queue_percent;
 
 #endif /* IPCH_H */

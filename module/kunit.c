@@ -43,6 +43,7 @@ static void queue_test(struct kunit *test)
 	struct ipch_msg *msg;
 
 	ipch_queue_init(&q);
+	q.uid = GLOBAL_ROOT_UID;	/* the messages' own: no shares */
 	KUNIT_EXPECT_TRUE(test, ipch_queue_has_room(&q, U32_MAX));
 	KUNIT_EXPECT_NULL(test, ipch_queue_peek(&q));
 
@@ -62,6 +63,73 @@ static void queue_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, q.nr_records, 0);
 	KUNIT_EXPECT_EQ(test, q.bytes, 0);
 	ipch_msg_put(msg);
+}
+
+/* A message of @uid to a queue, as channel_deliver() queues it. */
+static struct ipch_msg *share_push(struct kunit *test, struct ipch_queue *q,
+				   kuid_t uid)
+{
+	struct ipch_record *rec;
+	struct ipch_msg *msg;
+
+	msg = ipch_msg_alloc(0, 24, 0);
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	msg->uid = uid;
+	KUNIT_ASSERT_EQ(test, ipch_queue_reserve(q, msg), 0);
+	rec = ipch_record_alloc();
+	KUNIT_ASSERT_NOT_NULL(test, rec);
+	ipch_queue_push(q, rec, msg);
+	ipch_msg_put(msg);
+	return msg;
+}
+
+/*
+ * Another user may fill uid_queue_percent of a queue, then gets -EDQUOT;
+ * the receiver's own uid and a third user still get in, and the share
+ * goes away with its last message.
+ */
+static void uid_share_test(struct kunit *test)
+{
+	unsigned int saved = ipch_max_queue_records;
+	unsigned int percent = ipch_uid_queue_percent;
+	kuid_t owner = KUIDT_INIT(1000), other = KUIDT_INIT(1001);
+	struct ipch_msg *probe;
+	struct ipch_queue q;
+	int i;
+
+	ipch_max_queue_records = 8;
+	ipch_uid_queue_percent = 50;
+	ipch_queue_init(&q);
+	q.uid = owner;
+
+	for (i = 0; i < 4; i++) {
+		probe = share_push(test, &q, other);
+		KUNIT_EXPECT_EQ(test, ipch_queue_admits(&q, probe),
+				i < 3 ? 0 : -EDQUOT);
+	}
+	KUNIT_EXPECT_EQ(test, q.nr_records, 4);
+	share_push(test, &q, owner);
+	probe = share_push(test, &q, KUIDT_INIT(1002));
+	KUNIT_EXPECT_EQ(test, ipch_queue_admits(&q, probe), 0);
+
+	/* A reserved share that stays empty is taken back. */
+	probe = ipch_msg_alloc(0, 0, 0);
+	KUNIT_ASSERT_NOT_NULL(test, probe);
+	probe->uid = KUIDT_INIT(1003);
+	KUNIT_EXPECT_EQ(test, ipch_queue_reserve(&q, probe), 0);
+	KUNIT_EXPECT_NOT_NULL(test, xa_load(&q.shares, 1003));
+	ipch_queue_unreserve(&q, probe);
+	KUNIT_EXPECT_NULL(test, xa_load(&q.shares, 1003));
+	ipch_msg_put(probe);
+
+	ipch_queue_pop_n(&q, 3);
+	probe = ipch_queue_peek(&q);
+	KUNIT_EXPECT_EQ(test, ipch_queue_admits(&q, probe), 0);
+	ipch_queue_purge(&q);
+	KUNIT_EXPECT_TRUE(test, xa_empty(&q.shares));
+
+	ipch_max_queue_records = saved;
+	ipch_uid_queue_percent = percent;
 }
 
 static int fixture_init(struct kunit *test)
@@ -438,6 +506,7 @@ static void close_releases_everything_test(struct kunit *test)
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(names_test),
 	KUNIT_CASE(queue_test),
+	KUNIT_CASE(uid_share_test),
 	{}
 };
 

@@ -50,7 +50,7 @@ static struct ipch_lock *lock_create(struct ipch_channel *ch,
 
 	if (ch->nr_locks >= READ_ONCE(ipch_max_locks))
 		return ERR_PTR(-ENOSPC);
-	lock = kzalloc(sizeof(*lock), GFP_KERNEL_ACCOUNT);
+	lock = kzalloc(sizeof(*lock), IPCH_GFP);
 	if (!lock)
 		return ERR_PTR(-ENOMEM);
 
@@ -121,7 +121,7 @@ static struct ipch_request *request_alloc(struct ipch_peer *peer,
 {
 	struct ipch_request *req;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
+	req = kzalloc(sizeof(*req), IPCH_GFP);
 	if (!req)
 		return NULL;
 	atomic64_inc(&ipch_count.lock_waiters);

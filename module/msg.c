@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* msg.c - reference-counted messages and per-peer receive queues */
+#include <linux/math64.h>
 #include <linux/pid.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
@@ -48,7 +49,7 @@ struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare)
 	spare = min_t(u16, spare, IPCH_MSG_SPARE_MAX);
 	size = spare_offset(event_len, len) +
 	       spare * sizeof(struct ipch_record);
-	msg = kvmalloc(size, GFP_KERNEL_ACCOUNT);
+	msg = kvmalloc(size, IPCH_GFP);
 	if (!msg)
 		return NULL;
 
@@ -75,7 +76,7 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_msg_put);
 
 struct ipch_record *ipch_record_alloc(void)
 {
-	return kmem_cache_alloc(record_cache, GFP_KERNEL_ACCOUNT);
+	return kmem_cache_alloc(record_cache, IPCH_GFP);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_record_alloc);
 
@@ -115,15 +116,82 @@ void ipch_queue_init(struct ipch_queue *q)
 	q->tail = &q->head;
 	q->nr_records = 0;
 	q->bytes = 0;
+	q->uid = INVALID_UID;
+	xa_init(&q->shares);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_init);
 
-/* Links @rec at the tail of @q, taking a new reference to @msg. */
+/*
+ * Is @msg counted in the share of its sender's uid? Messages of the
+ * receiver's own uid are not, nor are the kernel's own records.
+ */
+static bool shared(const struct ipch_queue *q, const struct ipch_msg *msg)
+{
+	return !(msg->flags & IPCHANNEL_RECV_SYSTEM) && !uid_eq(msg->uid, q->uid);
+}
+
+static struct ipch_share *share_of(struct ipch_queue *q,
+				   const struct ipch_msg *msg)
+{
+	return xa_load(&q->shares, __kuid_val(msg->uid));
+}
+
+/*
+ * Makes sure the share @msg would be counted in exists, so that queueing
+ * it cannot fail. One that stays empty is taken back by
+ * ipch_queue_unreserve().
+ */
+int ipch_queue_reserve(struct ipch_queue *q, const struct ipch_msg *msg)
+{
+	struct ipch_share *share;
+	int ret;
+
+	if (!shared(q, msg) || share_of(q, msg))
+		return 0;
+	share = kzalloc(sizeof(*share), IPCH_GFP);
+	if (!share)
+		return -ENOMEM;
+	ret = xa_insert(&q->shares, __kuid_val(msg->uid), share, IPCH_GFP);
+	if (ret)
+		kfree(share);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_reserve);
+
+static void share_drop(struct ipch_queue *q, kuid_t uid)
+{
+	kfree(xa_erase(&q->shares, __kuid_val(uid)));
+}
+
+void ipch_queue_unreserve(struct ipch_queue *q, const struct ipch_msg *msg)
+{
+	struct ipch_share *share;
+
+	if (!shared(q, msg))
+		return;
+	share = share_of(q, msg);
+	if (share && !share->records)
+		share_drop(q, msg->uid);
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_unreserve);
+
+/*
+ * Links @rec at the tail of @q, taking a new reference to @msg. A message
+ * of another user goes into its share, which ipch_queue_reserve() made.
+ */
 void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 		     struct ipch_msg *msg)
 {
 	u32 size = ipch_msg_size(msg->event_len, msg->len);
+	struct ipch_share *share;
 
+	if (shared(q, msg)) {
+		share = share_of(q, msg);
+		if (!WARN_ON_ONCE(!share)) {
+			share->records++;
+			share->bytes += size;
+		}
+	}
 	refcount_inc(&msg->ref);
 	rec->msg = msg;
 	rec->next = NULL;
@@ -141,21 +209,37 @@ struct ipch_msg *ipch_queue_peek(struct ipch_queue *q)
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_peek);
 
+/* Takes @msg, @size bytes of the queue, out of its sender's share. */
+static void share_uncharge(struct ipch_queue *q, const struct ipch_msg *msg,
+			   u32 size)
+{
+	struct ipch_share *share = share_of(q, msg);
+
+	if (WARN_ON_ONCE(!share))
+		return;
+	share->bytes -= size;
+	if (!--share->records)
+		share_drop(q, msg->uid);
+}
+
 /* Unlinks the first @n records of @q and drops their references. */
 void ipch_queue_pop_n(struct ipch_queue *q, u32 n)
 {
 	struct ipch_record *rec;
 	struct ipch_msg *msg;
+	u32 size;
 
 	while (n--) {
 		rec = q->head;
 		msg = rec->msg;
+		size = ipch_msg_size(msg->event_len, msg->len);
 		q->head = rec->next;
 		if (!q->head)
 			q->tail = &q->head;
 		WRITE_ONCE(q->nr_records, q->nr_records - 1);
-		WRITE_ONCE(q->bytes, q->bytes -
-			   ipch_msg_size(msg->event_len, msg->len));
+		WRITE_ONCE(q->bytes, q->bytes - size);
+		if (shared(q, msg))
+			share_uncharge(q, msg, size);
 		/* The message's own records go with the message. */
 		if (!record_inline(msg, rec))
 			ipch_record_free(rec);
@@ -171,9 +255,12 @@ void ipch_queue_pop(struct ipch_queue *q)
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_pop);
 
+/* Empties @q; every share goes with the last message counted in it. */
 void ipch_queue_purge(struct ipch_queue *q)
 {
 	ipch_queue_pop_n(q, q->nr_records);
+	WARN_ON_ONCE(!xa_empty(&q->shares));
+	xa_destroy(&q->shares);
 }
 
 /*
@@ -189,3 +276,32 @@ bool ipch_queue_has_room(const struct ipch_queue *q, u32 size)
 	return (u64)q->bytes + size <= READ_ONCE(ipch_max_queue_bytes);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_queue_has_room);
+
+/*
+ * May @msg be queued to @q now? -EDQUOT when its sender's uid would hold
+ * more than uid_queue_percent of the queue limits (a user's first message
+ * is always within its share, as with an empty queue); -EAGAIN when the
+ * queue is full. The first is an error to give up on, the second one to
+ * wait out.
+ */
+int ipch_queue_admits(struct ipch_queue *q, const struct ipch_msg *msg)
+{
+	u32 size = ipch_msg_size(msg->event_len, msg->len);
+	u32 percent = READ_ONCE(ipch_uid_queue_percent);
+	const struct ipch_share *share;
+	u64 records, bytes;
+
+	if (percent < 100 && shared(q, msg)) {
+		share = share_of(q, msg);
+		records = div_u64((u64)READ_ONCE(ipch_max_queue_records) *
+				  percent, 100);
+		bytes = div_u64((u64)READ_ONCE(ipch_max_queue_bytes) *
+				percent, 100);
+		if (share && share->records &&
+		    (share->records >= records ||
+		     (u64)share->bytes + size > bytes))
+			return -EDQUOT;
+	}
+	return ipch_queue_has_room(q, size) ? 0 : -EAGAIN;
+}
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_admits);

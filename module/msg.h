@@ -7,6 +7,7 @@
 #include <linux/refcount.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
+#include <linux/xarray.h>
 #include <linux/ipchannel.h>
 
 struct pid;
@@ -45,12 +46,24 @@ struct ipch_msg {
 /* Most records a broadcast message brings along; more are allocated. */
 #define IPCH_MSG_SPARE_MAX	63
 
-/* A peer's receive queue; the owner of the queue provides the locking. */
+/*
+ * A peer's receive queue; the owner of the queue provides the locking.
+ * Messages of other users than the receiver's are also counted per
+ * sender uid, in shares, so that no one user can take the whole queue.
+ */
 struct ipch_queue {
 	struct ipch_record *head;
 	struct ipch_record **tail;	/* &head, or &next of the last */
 	u32 nr_records;
 	u32 bytes;		/* sum of ipch_msg_size() of the records */
+	kuid_t uid;		/* the receiver's euid, set at join */
+	struct xarray shares;	/* sender kuid -> struct ipch_share */
+};
+
+/* What one sender uid has queued to one receiver of another uid. */
+struct ipch_share {
+	u32 records;
+	u32 bytes;
 };
 
 int ipch_msg_cache_create(void);
@@ -84,5 +97,8 @@ void ipch_queue_pop(struct ipch_queue *q);
 void ipch_queue_pop_n(struct ipch_queue *q, u32 n);
 void ipch_queue_purge(struct ipch_queue *q);
 bool ipch_queue_has_room(const struct ipch_queue *q, u32 size);
+int ipch_queue_admits(struct ipch_queue *q, const struct ipch_msg *msg);
+int ipch_queue_reserve(struct ipch_queue *q, const struct ipch_msg *msg);
+void ipch_queue_unreserve(struct ipch_queue *q, const struct ipch_msg *msg);
 
 #endif /* IPCH_MSG_H */

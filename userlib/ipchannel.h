@@ -74,6 +74,7 @@ struct timespec;
 #define IPCH_OPEN_NOCREATE	(1U << 0)	/* -ENOENT if missing */
 #define IPCH_OPEN_EXCL		(1U << 1)	/* new, else -EEXIST */
 #define IPCH_OPEN_NONBLOCK	(1U << 2)	/* sends give -EAGAIN */
+#define IPCH_OPEN_SHARED	(1U << 3)	/* may be another user's */
 
 /*
  * Options of ipch_open(). Zero-initialise it ({ 0 } or designated
@@ -141,7 +142,9 @@ typedef void (*ipch_handler_fn)(struct ipch *ipc, const struct ipch_msg *msg,
  * (@channel above 63 bytes), -ENOMEM, an error of open() (-ENOENT: the
  * module is not loaded, ...) or of the join (-ENOENT: no such channel and
  * IPCH_OPEN_NOCREATE; -EEXIST: IPCH_OPEN_EXCL and the channel exists;
- * -EACCES; -EUSERS: the channel is full).
+ * -EACCES: its mode bits refuse this user; -EPERM: another user made it
+ * and IPCH_OPEN_SHARED is not given; -EDQUOT: this user has
+ * max_peers_per_uid peers; -EUSERS: the channel is full).
  */
 int ipch_open(struct ipch **out, const char *channel,
 	      const struct ipch_options *opts);
@@ -187,9 +190,13 @@ int ipch_info(struct ipch *ipc, struct ipchannel_info *info);
  *
  * Return: 0, or -EINVAL (@to is 0, NULL @buf with @len), -EMSGSIZE (@len
  * above the module's max_msg_size), -ENXIO (no such peer), -EAGAIN (a
- * receiver's queue is full and IPCH_OPEN_NONBLOCK), -EINTR (a signal
- * whose handler lacks SA_RESTART arrived while waiting; nothing was
- * sent; with SA_RESTART the kernel restarts the wait), -ENOMEM.
+ * receiver's queue is full and IPCH_OPEN_NONBLOCK), -EDQUOT (a receiver
+ * of another user holds the module's uid_queue_percent share of its
+ * queue from this user: not waited for, since only that receiver's
+ * reading ends it), -EINTR (a signal whose handler lacks SA_RESTART
+ * arrived while waiting; nothing was sent; with SA_RESTART the kernel
+ * restarts the wait), -ENOMEM (also when this process's memory cgroup is
+ * at its limit).
  */
 int ipch_send(struct ipch *ipc, uint32_t to, const void *buf, size_t len);
 

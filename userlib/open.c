@@ -107,7 +107,7 @@ void ipch_name_default(char *dst, const char *prog)
 static int check_options(const struct ipch_options *opts)
 {
 	const uint32_t known = IPCH_OPEN_NOCREATE | IPCH_OPEN_EXCL |
-			       IPCH_OPEN_NONBLOCK;
+			       IPCH_OPEN_NONBLOCK | IPCH_OPEN_SHARED;
 	unsigned int i;
 
 	if (opts->flags & ~known)
@@ -134,6 +134,8 @@ static int join(int fd, const char *name, const struct ipch_options *opts,
 		join.flags |= IPCHANNEL_JOIN_CREATE;
 	if (opts->flags & IPCH_OPEN_EXCL)
 		join.flags |= IPCHANNEL_JOIN_EXCL;
+	if (opts->flags & IPCH_OPEN_SHARED)
+		join.flags |= IPCHANNEL_JOIN_SHARED;
 	join.mode = opts->mode;
 
 	/* The join returns the peer id, so only a negative result fails. */

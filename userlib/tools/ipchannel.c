@@ -27,6 +27,7 @@
 #define OPT_MEMBERSHIP	(1U << 1)
 #define OPT_CHANNEL	(1U << 2)
 #define OPT_TIMEOUT	(1U << 3)
+#define OPT_SHARED	(1U << 4)
 
 /* --timeout above this (about 31 years) is refused as a typo. */
 #define TIMEOUT_MAX	1e9
@@ -59,17 +60,18 @@ static const struct command commands[] = {
 	  "print peers joining and leaving and locks changing hands",
 	  0, 0, OPT_COUNT },
 	{ "send", cmd_send, "CHANNEL PEER|all MESSAGE",
-	  "join, send a message ('-': from stdin), leave", 3, 3, 0 },
+	  "join, send a message ('-': from stdin), leave", 3, 3,
+	  OPT_SHARED },
 	{ "emit", cmd_emit, "CHANNEL PEER|all EVENT [DATA]",
 	  "join, send a named event ('-': data from stdin), leave",
-	  3, 4, 0 },
+	  3, 4, OPT_SHARED },
 	{ "listen", cmd_listen, "CHANNEL [--count N] [--membership]",
 	  "join a channel and print what arrives", 1, 1,
-	  OPT_COUNT | OPT_MEMBERSHIP },
+	  OPT_COUNT | OPT_MEMBERSHIP | OPT_SHARED },
 	{ "lock", cmd_lock,
 	  "NAME [--channel C] [--timeout S] -- COMMAND [ARG...]",
 	  "run COMMAND holding lock NAME (of channel C, default "
-	  LOCK_CHANNEL ")", 2, -1, OPT_CHANNEL | OPT_TIMEOUT },
+	  LOCK_CHANNEL ")", 2, -1, OPT_CHANNEL | OPT_TIMEOUT | OPT_SHARED },
 	{ "demo", cmd_demo, "",
 	  "worker processes exchange messages and take a lock in turn",
 	  0, 0, 0 },
@@ -88,6 +90,7 @@ static const struct option long_options[] = {
 	{ "membership", no_argument, NULL, 'm' },
 	{ "channel", required_argument, NULL, 'c' },
 	{ "timeout", required_argument, NULL, 't' },
+	{ "shared", no_argument, NULL, 's' },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -175,6 +178,8 @@ static void print_options(unsigned int opts)
 		     LOCK_CHANNEL ")");
 	if (opts & OPT_TIMEOUT)
 		puts("  -t, --timeout S   give up after S seconds (exit 124)");
+	if (opts & OPT_SHARED)
+		puts("      --shared      join even if another user made it");
 }
 
 static void usage(void)
@@ -280,6 +285,7 @@ static unsigned int option_bit(int opt)
 	case 'm': return OPT_MEMBERSHIP;
 	case 'c': return OPT_CHANNEL;
 	case 't': return OPT_TIMEOUT;
+	case 's': return OPT_SHARED;
 	default: return 0;
 	}
 }
@@ -311,6 +317,7 @@ static int apply_option(struct tool *t, struct parsed *p, int opt,
 	case 'm': t->membership = true; return 0;
 	case 'c': t->channel = optarg; return 0;
 	case 't': return parse_timeout(t, optarg);
+	case 's': t->shared = true; return 0;
 	default: return usage_error(t, "unknown option");
 	}
 }

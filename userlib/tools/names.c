@@ -90,6 +90,8 @@ int join(const struct tool *t, const char *channel, uint32_t flags,
 	struct ipch_options opts = { .flags = flags };
 	int err;
 
+	if (t->shared)
+		opts.flags |= IPCH_OPEN_SHARED;
 	err = ipch_open(ipc, channel, &opts);
 	if (!err)
 		return 0;
@@ -113,6 +115,16 @@ int join_fail(const struct tool *t, const char *channel, int err)
 	}
 	if (err == -EEXIST) {
 		print_error(t, "channel '%s' exists already", channel);
+		return EXIT_FAIL;
+	}
+	if (err == -EPERM) {
+		print_error(t, "channel '%s' was made by another user "
+			    "(--shared joins it anyway)", channel);
+		return EXIT_FAIL;
+	}
+	if (err == -EDQUOT) {
+		print_error(t, "this user has max_peers_per_uid peers "
+			    "already");
 		return EXIT_FAIL;
 	}
 	return channel_fail(t, channel, err);

@@ -30,6 +30,7 @@ struct tool {
 	bool color;		/* colour escapes on stdout */
 	uint64_t count;		/* --count; 0: no limit */
 	bool membership;	/* --membership */
+	bool shared;		/* --shared */
 	const char *channel;	/* --channel */
 	bool has_timeout;	/* --timeout given */
 	double timeout;		/* --timeout, seconds */

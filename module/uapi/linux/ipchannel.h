@@ -32,6 +32,7 @@
 /* struct ipchannel_join.flags */
 #define IPCHANNEL_JOIN_CREATE	_BITUL(0)	/* create if missing */
 #define IPCHANNEL_JOIN_EXCL	_BITUL(1)	/* with CREATE: only new */
+#define IPCHANNEL_JOIN_SHARED	_BITUL(2)	/* may be another user's */
 
 /* Mode of a new channel when struct ipchannel_join.mode is 0. */
 #define IPCHANNEL_MODE_DEFAULT	0600
