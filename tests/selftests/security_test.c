@@ -38,7 +38,8 @@ static int become(uid_t uid, gid_t extra)
 	if (setgroups(extra ? 1 : 0, groups) || setresgid(uid, uid, uid) ||
 	    setresuid(uid, uid, uid))
 		return -1;
-	return 0;
+	/* Else /proc/self stays root's, and uid_map cannot be written. */
+	return prctl(PR_SET_DUMPABLE, 1);
 }
 
 static int exit_status(pid_t pid)

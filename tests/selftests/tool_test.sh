@@ -619,6 +619,30 @@ check "lock: a holder killed with kill -9 lets the waiter in" \
 check "lock: SIGTERM goes to the command, then the lock is free" \
 	test_lock_sigterm
 
+# --- another user's channel ------------------------------------------------
+
+CU=tt$$-user
+AS_IPCH=/opt/ipchannel/bin/as-ipch
+
+test_shared() {
+	run 1 "$IPCH" send "$CU" 1 x &&
+		grep -q "made by another user (--shared joins it anyway)" err &&
+		run 0 "$IPCH" send --shared "$CU" 1 x &&
+		wait_until 20 gone "$US" && exits "$US" 0 &&
+		grep -q "message from peer 2: x" user.out
+}
+
+if [ "$ME" -ne 0 ] || [ ! -x "$AS_IPCH" ]; then
+	skip "send to another user's channel needs --shared" \
+		"needs root and $AS_IPCH"
+else
+	"$AS_IPCH" "$IPCH" listen "$CU" --count 1 >user.out 2>&1 &
+	US=$!
+	BG="$BG $US"
+	wait_until 20 peers_are "$CU" 1
+	check "send to another user's channel needs --shared" test_shared
+fi
+
 # --- demo --------------------------------------------------------------
 
 test_demo() {
