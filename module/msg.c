@@ -262,6 +262,7 @@ void ipch_queue_purge(struct ipch_queue *q)
 	WARN_ON_ONCE(!xa_empty(&q->shares));
 	xa_destroy(&q->shares);
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_queue_purge);
 
 /*
  * An empty queue takes any record, so that a message within max_msg_size
