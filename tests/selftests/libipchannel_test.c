@@ -106,6 +106,30 @@ TEST(open_joins_channel_named_after_program)
 	ipch_close(b);
 }
 
+TEST(open_joins_another_users_channel_only_when_shared)
+{
+	struct ipch_options opts = { .mode = 0666 };
+	const char *name = chan_name("shared");
+	struct ipch *a, *b;
+
+	if (!have_device())
+		SKIP(return, IPCH_DEV " missing: module not loaded");
+	if (geteuid() != 0)
+		SKIP(return, "needs root to create as another uid");
+	/* The kernel takes the owner from the effective uid of the join. */
+	ASSERT_EQ(0, seteuid(1001));
+	ASSERT_EQ(0, ipch_open(&a, name, &opts));
+	ASSERT_EQ(0, seteuid(0));
+
+	opts.flags = IPCH_OPEN_NOCREATE;
+	EXPECT_EQ(-EPERM, ipch_open(&b, name, &opts));
+	opts.flags |= IPCH_OPEN_SHARED;
+	ASSERT_EQ(0, ipch_open(&b, name, &opts));
+	EXPECT_EQ(2, ipch_peer_id(b));
+	ipch_close(b);
+	ipch_close(a);
+}
+
 /* ---- sending and dispatch ---- */
 
 struct seen {
