@@ -203,7 +203,7 @@ build_initramfs() {
 		programs+=("$f")
 	done
 	for f in "$repo"/userlib/* "$repo"/userlib/tools/* \
-		 "$repo"/build/bench/*; do
+		 "$repo"/build/bench/* "$repo"/build/stress/*; do
 		is_program "$f" || continue
 		cp "$f" "$opt/bin/"
 		programs+=("$f")
