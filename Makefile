@@ -64,6 +64,8 @@ help:
 	@echo 'demo        the example workers in a 6.12 guest (DEMO_CMD=...)'
 	@echo 'bench       tests/bench in a 6.12 guest under -icount; writes'
 	@echo '            build/bench/results.csv, docs/benchmarks.md, .png'
+	@echo 'stress      the stress tool for DURATION seconds (1800) in a'
+	@echo '            guest (STRESS_KVER, default debug)'
 	@echo 'install     as root: library, headers, pkg-config file, tool,'
 	@echo '            man pages, modules-load.d entry; the module through'
 	@echo '            DKMS, loaded. DESTDIR=... stages all but the module'
@@ -100,6 +102,7 @@ ksrc:
 selftests: ksrc lib
 	$(MAKE) -C tests/selftests REPO=$(REPO)
 	$(MAKE) -C tests/bench REPO=$(REPO)
+	$(MAKE) -C tests/stress REPO=$(REPO)
 
 # --- checks ----------------------------------------------------------
 
@@ -142,6 +145,20 @@ demo:
 	$(MAKE) kmod examples KVER="$(DEMO_KVER)"
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
 		--cmd "$$DEMO_CMD"
+
+# A long stress run (tests/stress) in one guest, the debug kernel unless
+# STRESS_KVER says otherwise; STRESS_ARGS adds options (--seed N, ...).
+DURATION ?= 1800
+STRESS_KVER ?= debug
+stress:
+	$(REPO)/scripts/deps.sh
+	@if [ "$(STRESS_KVER)" = debug ]; then $(REPO)/scripts/debug-kernel.sh; fi
+	$(MAKE) kmod selftests KVER="$(STRESS_KVER)"
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(STRESS_KVER)" \
+		--timeout $$(($(DURATION) + 900)) \
+		--test-timeout $$(($(DURATION) + 600)) \
+		--cmd "/opt/ipchannel/bin/stress --duration $(DURATION) \
+		       --epoch 20 $(STRESS_ARGS)"
 
 # The figures go to build/bench/results.csv, docs/benchmarks.md and .png.
 # The Node.js rivals (tests/bench/node) run where the host has node and
@@ -247,5 +264,6 @@ clean: module-clean
 	@if [ -f examples/Makefile ]; then $(MAKE) -C examples clean; fi
 
 .PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
-	lint vm-test vm-run vm-shell check demo bench install install-module \
+	lint vm-test vm-run vm-shell check demo bench stress install \
+	install-module \
 	install-dkms uninstall uninstall-dkms module-clean clean
