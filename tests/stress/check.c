@@ -87,6 +87,13 @@ static void make_spans(struct checker *c)
 		struct inc *inc = &c->s->inc[i];
 		struct span *sp = &c->span[i];
 
+		/* Killed before it even began to join: never a peer. */
+		if (inc->join0 == NEVER) {
+			sp->sure0 = sp->maybe0 = NEVER;
+			sp->sure1 = sp->maybe1 = 0;
+			sp->survivor = false;
+			continue;
+		}
 		sp->survivor = atomic_load(&inc->drained);
 		sp->sure0 = inc->join1;
 		sp->sure1 = min64(inc->close0, atomic_load(&inc->kill0));

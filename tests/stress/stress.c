@@ -163,10 +163,31 @@ static int stop_phase(struct run *r)
 	return 0;
 }
 
+/* Incarnation records start blank, so that a half-made one reads so. */
+static void clear_incs(struct shm *s)
+{
+	int i;
+
+	for (i = 0; i < MAX_INC; i++) {
+		struct inc *inc = &s->inc[i];
+
+		inc->slot = -1;
+		inc->pid = 0;
+		inc->peer = 0;
+		inc->join0 = inc->join1 = NEVER;
+		inc->close0 = inc->close1 = NEVER;
+		atomic_store(&inc->kill0, NEVER);
+		inc->death = NEVER;
+		atomic_store(&inc->drained, 0);
+		atomic_store(&inc->nev, 0);
+	}
+}
+
 static void next_epoch(struct shm *s)
 {
 	int i;
 
+	clear_incs(s);
 	atomic_store(&s->nr_inc, 0);
 	atomic_store(&s->arrived, 0);
 	atomic_store(&s->drained, 0);
@@ -319,6 +340,7 @@ int main(int argc, char **argv)
 	       "kill every %d ms or so\n", (unsigned long long)r.o.seed,
 	       r.o.workers, r.o.duration, r.o.epoch, r.o.kill_ms);
 
+	clear_incs(r.s);
 	for (slot = 0; slot < r.o.workers; slot++)
 		spawn(&r, slot);
 	start = now();

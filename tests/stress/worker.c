@@ -77,7 +77,13 @@ static void log_ev(struct worker *w, const struct ev *ev)
 		violation(w->s, "log of incarnation %d overflowed", w->me);
 		return;
 	}
+	/*
+	 * The type goes in last: a worker killed half way leaves an entry
+	 * of type 0, which the check skips, never one with half its fields.
+	 */
 	inc->log[i] = *ev;
+	inc->log[i].type = 0;
+	__atomic_store_n(&inc->log[i].type, ev->type, __ATOMIC_RELEASE);
 	if (i >= LOG_CAP / 2)
 		atomic_store(&w->s->full, 1);
 }
