@@ -66,6 +66,8 @@ help:
 	@echo '            build/bench/results.csv, docs/benchmarks.md, .png'
 	@echo 'stress      the stress tool for DURATION seconds (1800) in a'
 	@echo '            guest (STRESS_KVER, default debug)'
+	@echo 'fuzz        the device fuzzer for FUZZ_DURATION seconds (600)'
+	@echo '            in a guest (FUZZ_KVER, default debug)'
 	@echo 'install     as root: library, headers, pkg-config file, tool,'
 	@echo '            man pages, modules-load.d entry; the module through'
 	@echo '            DKMS, loaded. DESTDIR=... stages all but the module'
@@ -103,6 +105,7 @@ selftests: ksrc lib
 	$(MAKE) -C tests/selftests REPO=$(REPO)
 	$(MAKE) -C tests/bench REPO=$(REPO)
 	$(MAKE) -C tests/stress REPO=$(REPO)
+	$(MAKE) -C tests/fuzz REPO=$(REPO)
 
 # --- checks ----------------------------------------------------------
 
@@ -146,19 +149,31 @@ demo:
 	$(REPO)/tests/vm/run.sh --no-build --kernel "$(DEMO_KVER)" \
 		--cmd "$$DEMO_CMD"
 
+# $(call long_run,KVER,SECONDS,COMMAND): one guest of KVER (the debug
+# kernel is built first if needed) runs COMMAND for about SECONDS.
+define long_run
+	$(REPO)/scripts/deps.sh
+	@if [ "$(1)" = debug ]; then $(REPO)/scripts/debug-kernel.sh; fi
+	$(MAKE) kmod selftests KVER="$(1)"
+	$(REPO)/tests/vm/run.sh --no-build --kernel "$(1)" \
+		--timeout $$(($(2) + 900)) --test-timeout $$(($(2) + 600)) \
+		--cmd "$(3)"
+endef
+
 # A long stress run (tests/stress) in one guest, the debug kernel unless
 # STRESS_KVER says otherwise; STRESS_ARGS adds options (--seed N, ...).
 DURATION ?= 1800
 STRESS_KVER ?= debug
 stress:
-	$(REPO)/scripts/deps.sh
-	@if [ "$(STRESS_KVER)" = debug ]; then $(REPO)/scripts/debug-kernel.sh; fi
-	$(MAKE) kmod selftests KVER="$(STRESS_KVER)"
-	$(REPO)/tests/vm/run.sh --no-build --kernel "$(STRESS_KVER)" \
-		--timeout $$(($(DURATION) + 900)) \
-		--test-timeout $$(($(DURATION) + 600)) \
-		--cmd "/opt/ipchannel/bin/stress --duration $(DURATION) \
-		       --epoch 20 $(STRESS_ARGS)"
+	$(call long_run,$(STRESS_KVER),$(DURATION),/opt/ipchannel/bin/stress \
+		--duration $(DURATION) --epoch 20 $(STRESS_ARGS))
+
+# A long fuzzer run (tests/fuzz), the same way; FUZZ_ARGS adds options.
+FUZZ_DURATION ?= 600
+FUZZ_KVER ?= debug
+fuzz:
+	$(call long_run,$(FUZZ_KVER),$(FUZZ_DURATION),/opt/ipchannel/bin/fuzz \
+		--duration $(FUZZ_DURATION) $(FUZZ_ARGS))
 
 # The figures go to build/bench/results.csv, docs/benchmarks.md and .png.
 # The Node.js rivals (tests/bench/node) run where the host has node and
@@ -264,6 +279,6 @@ clean: module-clean
 	@if [ -f examples/Makefile ]; then $(MAKE) -C examples clean; fi
 
 .PHONY: all help module kmod lib examples ksrc selftests deps checkpatch \
-	lint vm-test vm-run vm-shell check demo bench stress install \
+	lint vm-test vm-run vm-shell check demo bench stress fuzz install \
 	install-module \
 	install-dkms uninstall uninstall-dkms module-clean clean

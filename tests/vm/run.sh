@@ -35,7 +35,9 @@ summary. Environment: KMOD overrides the path of ipchannel.ko,
 VM_PROGRAMS adds programs (space-separated paths) to /opt/ipchannel/bin,
 VM_NODE=DIR adds the host's /usr/bin/node with its libraries and copies
 DIR to /opt/ipchannel/node (see tests/bench/node/), QEMU_CPU the -cpu
-model (default max), VM_APPEND adds kernel arguments, VERBOSE=1 is -v.
+model (default max), VM_MEM the guest's memory in MiB (default 1024; the
+results then go to build/vm/KVER-memMB/), VM_APPEND adds kernel arguments,
+VERBOSE=1 is -v.
 EOF
 }
 
@@ -98,7 +100,8 @@ if [[ $build -eq 1 ]]; then
 fi
 
 ko=${KMOD:-$repo/build/kmod/$kver/ipchannel.ko}
-vmdir=$repo/build/vm/$kver
+# A guest with other memory than the default keeps its own results.
+vmdir=$repo/build/vm/$kver${VM_MEM:+-mem$VM_MEM}
 root=$vmdir/root
 initrd=$vmdir/initramfs.cpio.gz
 if [[ ! -f "$ko" ]]; then
@@ -203,7 +206,8 @@ build_initramfs() {
 		programs+=("$f")
 	done
 	for f in "$repo"/userlib/* "$repo"/userlib/tools/* \
-		 "$repo"/build/bench/* "$repo"/build/stress/*; do
+		 "$repo"/build/bench/* "$repo"/build/stress/* \
+		 "$repo"/build/fuzz/*; do
 		is_program "$f" || continue
 		cp "$f" "$opt/bin/"
 		programs+=("$f")
@@ -267,7 +271,7 @@ rm -f "$output" "$console" "$dmesg_log" "$vmdir/summary"
 append="console=ttyS0 loglevel=7 panic=-1 mitigations=off"
 append+=" hung_task_timeout_secs=60 rdinit=/init ${VM_APPEND:-}"
 qemu=(qemu-system-x86_64 -machine q35 -accel tcg -cpu "${QEMU_CPU:-max}"
-      -smp 2 -m 1024 -nodefaults -display none -no-reboot
+      -smp 2 -m "${VM_MEM:-1024}" -nodefaults -display none -no-reboot
       -kernel "$image" -initrd "$initrd" -append "$append"
       -serial "file:$console")
 if [[ $mode == shell ]]; then
