@@ -75,6 +75,22 @@ if command -v node >/dev/null && command -v npm >/dev/null &&
 	node_dir=$PWD/build/bench/node
 fi
 
+# count_guest SUMMARY LABEL VM_OK: add a guest's results to the totals.
+count_guest() {
+	local p f s
+
+	[[ -f $1 ]] || return 0
+	read -r p f s <"$1"
+	summaries+=("$2: $p passed, $f failed, $s skipped")
+	passed=$((passed + p))
+	skipped=$((skipped + s))
+	# A failed step is already one failure; count the tests instead.
+	if [[ $3 -eq 0 && $f -gt 0 ]]; then
+		failed=$((failed - 1))
+	fi
+	failed=$((failed + f))
+}
+
 for kver in $kernels; do
 	step "module for $kver" "${make[@]}" kmod KVER="$kver" || continue
 	VM_NODE=
@@ -88,16 +104,23 @@ for kver in $kernels; do
 	[[ $kver == debug ]] && limit=(--timeout 1500)
 	step "VM tests on $kver" tests/vm/run.sh --no-build --kernel "$kver" \
 		"${limit[@]}" --tests || vm_ok=0
-	[[ -f "build/vm/$kver/summary" ]] || continue
-	read -r p f s <"build/vm/$kver/summary"
-	summaries+=("$kver: $p passed, $f failed, $s skipped")
-	passed=$((passed + p))
-	skipped=$((skipped + s))
-	# The failed step is already one failure; count the tests instead.
-	if [[ $vm_ok -eq 0 && $f -gt 0 ]]; then
-		failed=$((failed - 1))
-	fi
-	failed=$((failed + f))
+	count_guest "build/vm/$kver/summary" "$kver" $vm_ok
+done
+
+# A guest with little memory whose queues fill until sends fail
+# (tests/fuzz/fill.c), on each stock kernel: errors, never a crash or
+# the OOM killer. The debug kernel's sanitizers need more memory.
+lowmem=${CHECK_LOWMEM_MB:-256}
+for kver in $kernels; do
+	[[ $kver == debug ]] && continue
+	[[ -f build/kmod/$kver/ipchannel.ko ]] || continue
+	dir=build/vm/$kver-mem$lowmem
+	rm -f "$dir/summary"
+	vm_ok=1
+	step "low-memory guest on $kver" env VM_MEM="$lowmem" VM_NODE= \
+		tests/vm/run.sh --no-build --kernel "$kver" \
+		--cmd /opt/ipchannel/bin/fill || vm_ok=0
+	count_guest "$dir/summary" "$kver, $lowmem MiB" $vm_ok
 done
 
 echo "=== summary (took $((SECONDS - start))s)"
