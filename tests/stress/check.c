@@ -170,6 +170,44 @@ static struct msg *find_msg(struct checker *c, int src, uint32_t no)
 	return NULL;
 }
 
+/*
+ * After a "never sent": what the log of @src says, so that a failure
+ * tells a kernel that queued a refused record from a gap in the logs.
+ */
+static void explain_missing(struct checker *c, int src, uint32_t no)
+{
+	const struct inc *inc = &c->s->inc[src];
+	unsigned int e, nev = min64(atomic_load(&inc->nev), LOG_CAP);
+	uint32_t last = 0;
+	bool any = false;
+
+	printf("#   incarnation %d: slot %d pid %d peer %u, joined %llu-%llu, "
+	       "closed %llu-%llu, killed %llu, died %llu, %u events\n", src,
+	       inc->slot, (int)inc->pid, inc->peer,
+	       (unsigned long long)inc->join0, (unsigned long long)inc->join1,
+	       (unsigned long long)inc->close0,
+	       (unsigned long long)inc->close1,
+	       (unsigned long long)atomic_load(&inc->kill0),
+	       (unsigned long long)inc->death, nev);
+	for (e = 0; e < nev; e++) {
+		const struct ev *ev = &inc->log[e];
+
+		if (ev->type != EV_SENT && ev->type != EV_SEND_ERR)
+			continue;
+		any = true;
+		if (ev->type == EV_SENT && ev->no > last)
+			last = ev->no;
+		if (ev->no == no)
+			printf("#   message %u is logged as %s (errno %u), "
+			       "ticks %llu-%llu\n", no,
+			       ev->type == EV_SENT ? "sent" : "refused",
+			       ev->aux, (unsigned long long)ev->t0,
+			       (unsigned long long)ev->t1);
+	}
+	printf("#   last message logged as sent: %u%s\n", last,
+	       any ? "" : " (none)");
+}
+
 /* One record read by incarnation @r. */
 static void receipt(struct checker *c, int r, const struct ev *ev)
 {
@@ -185,9 +223,11 @@ static void receipt(struct checker *c, int r, const struct ev *ev)
 	m = find_msg(c, ev->src, ev->no);
 	if (!m) {
 		/* Accepted, then the sender died before it could log it. */
-		if (atomic_load(&c->s->inc[ev->src].kill0) == NEVER)
+		if (atomic_load(&c->s->inc[ev->src].kill0) == NEVER) {
 			bad(c, "%d read message %u of %u, which was never "
 			    "sent", r, ev->no, ev->src);
+			explain_missing(c, ev->src, ev->no);
+		}
 		return;
 	}
 	sent = m->ev;
