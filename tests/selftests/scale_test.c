@@ -8,7 +8,7 @@
 
 /* Peers of one test; the default hard RLIMIT_NOFILE (4096) allows them. */
 #define MANY		4000
-#define CHURN_ROUNDS	5000
+#define CHURN_ROUNDS	2000
 #define CHURNERS	2
 
 /*
