@@ -531,6 +531,11 @@ static void close_and_rejoin(struct worker *w)
 	close(w->fd);
 	inc->close1 = tick(w->s);
 	atomic_fetch_add(&w->s->rejoins, 1);
+	/*
+	 * Numbers grow within one channel; if every other worker was gone,
+	 * the close ended the channel and the join makes a new one from 1.
+	 */
+	w->last_seq = 0;
 	if (join_channel(w))
 		_exit(1);
 }
