@@ -108,6 +108,7 @@ static struct ipch_channel *channel_alloc(const char *name, umode_t mode)
 	ch->mode = mode;
 	mutex_init(&ch->lock);
 	xa_init_flags(&ch->peers, XA_FLAGS_ALLOC1);
+	INIT_LIST_HEAD(&ch->peer_list);
 	INIT_LIST_HEAD(&ch->locks);
 	INIT_LIST_HEAD(&ch->subscribers);
 	init_waitqueue_head(&ch->space_wq);
@@ -177,6 +178,7 @@ static int channel_add_peer(struct ipch_channel *ch, struct ipch_peer *peer)
 		       XA_LIMIT(1, IPCHANNEL_PEER_MAX), IPCH_GFP);
 	if (!ret) {
 		peer->id = id;
+		list_add_tail(&peer->node, &ch->peer_list);
 		ch->nr_peers++;
 		ch->gen++;
 		ipch_member_notify(ch, peer, IPCHANNEL_SYS_PEER_JOINED);
@@ -312,6 +314,7 @@ static void channel_leave(struct ipch_peer *peer)
 
 	mutex_lock(&ch->lock);
 	xa_erase(&ch->peers, peer->id);
+	list_del(&peer->node);
 	ch->nr_peers--;
 	ch->gen++;
 	ipch_lock_drop_peer(ch, peer);
@@ -350,31 +353,33 @@ static bool skips(struct ipch_peer *from, struct ipch_peer *to, u32 flags)
 }
 
 /*
- * Counts the receivers of @msg into @nr. Returns -ENXIO for an unknown
- * target, -EDQUOT if the sender's uid used up its share of a receiver's
- * queue and otherwise -EAGAIN if a receiver has no room: a broadcast that
- * could never go out fails rather than waits.
+ * Counts the receivers of @msg into @nr, and into @shares those whose
+ * queue must first make a share for the sender's uid. Returns -ENXIO for
+ * an unknown target, -EDQUOT if the sender's uid used up its share of a
+ * receiver's queue and otherwise -EAGAIN if a receiver has no room: a
+ * broadcast that could never go out fails rather than waits.
  */
 static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
 			u32 target, u32 flags, const struct ipch_msg *msg,
-			u32 *nr)
+			u32 *nr, u32 *shares)
 {
 	struct ipch_peer *to;
-	unsigned long id;
 	int ret = 0, err;
 
 	lockdep_assert_held(&ch->lock);
 
 	*nr = 0;
+	*shares = 0;
 	if (target != IPCHANNEL_PEER_ALL) {
 		to = xa_load(&ch->peers, target);
 		if (!to)
 			return -ENXIO;
 		*nr = 1;
+		*shares = ipch_queue_needs_share(&to->queue, msg);
 		return ipch_queue_admits(&to->queue, msg);
 	}
 
-	xa_for_each(&ch->peers, id, to) {
+	list_for_each_entry(to, &ch->peer_list, node) {
 		if (skips(from, to, flags))
 			continue;
 		err = ipch_queue_admits(&to->queue, msg);
@@ -382,6 +387,7 @@ static int channel_room(struct ipch_channel *ch, struct ipch_peer *from,
 			return err;
 		ret = ret ?: err;
 		(*nr)++;
+		*shares += ipch_queue_needs_share(&to->queue, msg);
 	}
 	return ret;
 }
@@ -401,9 +407,13 @@ void ipch_channel_push_system(struct ipch_channel *ch, struct ipch_peer *to,
 	wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
 }
 
-/* Queues @msg to @to, with its own record first, then a spare one. */
+/*
+ * Queues @msg to @to, with its own record first, then a spare one, and
+ * wakes @to if it waits. A reader that is busy, as in a stream of
+ * messages, leaves the wait queue empty, and then costs nothing here.
+ */
 static void deliver_one(struct ipch_peer *to, struct ipch_record **spare,
-			struct ipch_msg *msg)
+			struct ipch_msg *msg, bool unicast)
 {
 	struct ipch_record *rec = ipch_msg_record(msg);
 
@@ -412,11 +422,27 @@ static void deliver_one(struct ipch_peer *to, struct ipch_record **spare,
 		*spare = rec->next;
 	}
 	ipch_queue_push(&to->queue, rec, msg);
+
+	/* Pairs with the barrier of adding a waiter: see wq_has_sleeper(). */
+	if (!wq_has_sleeper(&to->wq))
+		return;
 	/*
-	 * A sender usually waits for an answer next, as with sockets and
-	 * pipes: a sync wakeup lets the receiver run on this CPU.
+	 * The sender of a unicast usually waits for an answer next, as with
+	 * sockets and pipes: a sync wakeup lets the receiver run on this
+	 * CPU. The sender of a broadcast goes on to wake others.
 	 */
-	wake_up_interruptible_sync_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
+	if (unicast)
+		wake_up_interruptible_sync_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
+	else
+		wake_up_interruptible_poll(&to->wq, EPOLLIN | EPOLLRDNORM);
+}
+
+static int reserve_one(struct ipch_peer *to, struct ipch_msg *msg, bool undo)
+{
+	if (!undo)
+		return ipch_queue_reserve(&to->queue, msg);
+	ipch_queue_unreserve(&to->queue, msg);
+	return 0;
 }
 
 /*
@@ -429,19 +455,15 @@ static int channel_reserve(struct ipch_channel *ch, struct ipch_peer *from,
 			   bool undo)
 {
 	struct ipch_peer *to;
-	unsigned long id;
 	int ret;
 
-	xa_for_each_range(&ch->peers, id, to,
-			  target == IPCHANNEL_PEER_ALL ? 0 : target,
-			  target == IPCHANNEL_PEER_ALL ? ULONG_MAX : target) {
+	if (target != IPCHANNEL_PEER_ALL)
+		return reserve_one(xa_load(&ch->peers, target), msg, undo);
+
+	list_for_each_entry(to, &ch->peer_list, node) {
 		if (skips(from, to, flags))
 			continue;
-		if (undo) {
-			ipch_queue_unreserve(&to->queue, msg);
-			continue;
-		}
-		ret = ipch_queue_reserve(&to->queue, msg);
+		ret = reserve_one(to, msg, undo);
 		if (ret)
 			return ret;
 	}
@@ -451,15 +473,15 @@ static int channel_reserve(struct ipch_channel *ch, struct ipch_peer *from,
 /*
  * Queues @msg to its @nr receivers in one step under the channel lock,
  * which is what makes the order of sequence numbers the order of every
- * queue. The records the message does not bring, and the shares it will
+ * queue. The records the message does not bring, and the @shares it will
  * be counted in, are allocated first, so it is all or nothing.
  */
 static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
-			   u32 target, u32 flags, struct ipch_msg *msg, u32 nr)
+			   u32 target, u32 flags, struct ipch_msg *msg, u32 nr,
+			   u32 shares)
 {
 	struct ipch_record *spare = NULL, *rec;
 	struct ipch_peer *to;
-	unsigned long id;
 	u32 i;
 
 	lockdep_assert_held(&ch->lock);
@@ -471,19 +493,19 @@ static int channel_deliver(struct ipch_channel *ch, struct ipch_peer *from,
 		rec->next = spare;
 		spare = rec;
 	}
-	if (channel_reserve(ch, from, target, flags, msg, false))
+	if (shares && channel_reserve(ch, from, target, flags, msg, false))
 		goto err_reserve;
 
 	msg->seq = ++ch->seq;
 	ch->messages++;
 	from->sent++;
 	if (target != IPCHANNEL_PEER_ALL) {
-		deliver_one(xa_load(&ch->peers, target), &spare, msg);
+		deliver_one(xa_load(&ch->peers, target), &spare, msg, true);
 		return 0;
 	}
-	xa_for_each(&ch->peers, id, to)
+	list_for_each_entry(to, &ch->peer_list, node)
 		if (!skips(from, to, flags))
-			deliver_one(to, &spare, msg);
+			deliver_one(to, &spare, msg, false);
 	return 0;
 
 err_reserve:
@@ -506,7 +528,7 @@ static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
 {
 	struct ipch_msg *msg = s->msg;
 	unsigned int gen;
-	u32 nr;
+	u32 nr, shares;
 	int ret;
 
 	lockdep_assert_held(&ch->lock);
@@ -516,7 +538,7 @@ static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
 		msg->flags |= IPCHANNEL_RECV_BROADCAST;
 
 	while ((ret = channel_room(ch, peer, s->target, s->flags, msg,
-				   &nr)) == -EAGAIN && !nonblock) {
+				   &nr, &shares)) == -EAGAIN && !nonblock) {
 		/* Full: sleep until some queue shrinks, then look again. */
 		gen = ch->space_gen;
 		ch->nr_blocked++;
@@ -532,7 +554,8 @@ static int send_locked(struct ipch_channel *ch, struct ipch_peer *peer,
 	}
 	if (ret)
 		return ret;
-	return channel_deliver(ch, peer, s->target, s->flags, msg, nr);
+	return channel_deliver(ch, peer, s->target, s->flags, msg, nr,
+			       shares);
 }
 
 /*
@@ -579,26 +602,25 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_channel_send);
  * *first is the head, NULL if the queue is empty. Only readers, serialised
  * by peer->mutex, take records off a queue, so these records and the links
  * between them stay valid until the same reader calls ipch_peer_pop().
+ * Senders only append, so the walk needs no channel lock.
  */
 u32 ipch_peer_peek(struct ipch_peer *peer, size_t room,
 		   struct ipch_record **first)
 {
-	struct ipch_channel *ch = peer->channel;
+	struct ipch_queue *q = &peer->queue;
 	struct ipch_record *rec;
 	u32 n = 0, size;
 
 	lockdep_assert_held(&peer->mutex);
 
-	mutex_lock(&ch->lock);
-	*first = peer->queue.head;
-	for (rec = *first; rec; rec = rec->next) {
+	*first = ipch_queue_next(q, NULL);
+	for (rec = *first; rec; rec = ipch_queue_next(q, rec)) {
 		size = ipch_msg_size(rec->msg->event_len, rec->msg->len);
 		if (size > room)
 			break;
 		room -= size;
 		n++;
 	}
-	mutex_unlock(&ch->lock);
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_peer_peek);
@@ -629,11 +651,10 @@ bool ipch_channel_writable(struct ipch_channel *ch)
 	u32 size = ipch_msg_size(IPCHANNEL_NAME_MAX,
 				 READ_ONCE(ipch_max_msg_size));
 	struct ipch_peer *to;
-	unsigned long id;
 	bool ret = true;
 
 	mutex_lock(&ch->lock);
-	xa_for_each(&ch->peers, id, to) {
+	list_for_each_entry(to, &ch->peer_list, node) {
 		if (!ipch_queue_has_room(&to->queue, size)) {
 			ret = false;
 			break;

@@ -49,6 +49,7 @@ struct ipch_channel {
 
 	struct mutex lock;		/* see above */
 	struct xarray peers;		/* peer id -> struct ipch_peer */
+	struct list_head peer_list;	/* the same peers, for quick walks */
 	u32 nr_peers;
 	u64 seq;			/* number of the last message */
 	u64 messages;			/* messages accepted */
@@ -79,6 +80,7 @@ struct ipch_peer {
 	kuid_t uid;			/* its euid then */
 	char comm[TASK_COMM_LEN];
 	u64 since;			/* CLOCK_MONOTONIC ns of the join */
+	struct list_head node;		/* in channel->peer_list */
 	struct ipch_queue queue;	/* channel->lock */
 	u64 sent;			/* channel->lock: messages sent */
 	u64 received;			/* channel->lock: records read */

@@ -136,6 +136,12 @@ static struct ipch_share *share_of(struct ipch_queue *q,
 	return xa_load(&q->shares, __kuid_val(msg->uid));
 }
 
+/* Must ipch_queue_reserve() make a share before @msg is queued to @q? */
+bool ipch_queue_needs_share(struct ipch_queue *q, const struct ipch_msg *msg)
+{
+	return shared(q, msg) && !share_of(q, msg);
+}
+
 /*
  * Makes sure the share @msg would be counted in exists, so that queueing
  * it cannot fail. One that stays empty is taken back by
@@ -146,7 +152,7 @@ int ipch_queue_reserve(struct ipch_queue *q, const struct ipch_msg *msg)
 	struct ipch_share *share;
 	int ret;
 
-	if (!shared(q, msg) || share_of(q, msg))
+	if (!ipch_queue_needs_share(q, msg))
 		return 0;
 	share = kzalloc(sizeof(*share), IPCH_GFP);
 	if (!share)
@@ -195,7 +201,8 @@ void ipch_queue_push(struct ipch_queue *q, struct ipch_record *rec,
 	refcount_inc(&msg->ref);
 	rec->msg = msg;
 	rec->next = NULL;
-	*q->tail = rec;
+	/* A reader walking without the lock sees the record whole. */
+	smp_store_release(q->tail, rec);
 	q->tail = &rec->next;
 	WRITE_ONCE(q->nr_records, q->nr_records + 1);
 	WRITE_ONCE(q->bytes, q->bytes + size);

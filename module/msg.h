@@ -47,9 +47,11 @@ struct ipch_msg {
 #define IPCH_MSG_SPARE_MAX	63
 
 /*
- * A peer's receive queue; the owner of the queue provides the locking.
- * Messages of other users than the receiver's are also counted per
- * sender uid, in shares, so that no one user can take the whole queue.
+ * A peer's receive queue; the owner of the queue provides the locking,
+ * except that records are linked in with release stores, so that the one
+ * reader of a queue may walk it with ipch_queue_next() while senders
+ * append. Messages of other users than the receiver's are also counted
+ * per sender uid, in shares, so that no one user can take the whole queue.
  */
 struct ipch_queue {
 	struct ipch_record *head;
@@ -98,6 +100,17 @@ void ipch_queue_pop_n(struct ipch_queue *q, u32 n);
 void ipch_queue_purge(struct ipch_queue *q);
 bool ipch_queue_has_room(const struct ipch_queue *q, u32 size);
 int ipch_queue_admits(struct ipch_queue *q, const struct ipch_msg *msg);
+/* The record after @rec, or the first of @q when @rec is NULL. */
+static inline struct ipch_record *ipch_queue_next(struct ipch_queue *q,
+						  struct ipch_record *rec)
+{
+	struct ipch_record **link = rec ? &rec->next : &q->head;
+
+	/* Pairs with the release in ipch_queue_push(). */
+	return smp_load_acquire(link);
+}
+
+bool ipch_queue_needs_share(struct ipch_queue *q, const struct ipch_msg *msg);
 int ipch_queue_reserve(struct ipch_queue *q, const struct ipch_msg *msg);
 void ipch_queue_unreserve(struct ipch_queue *q, const struct ipch_msg *msg);
 
