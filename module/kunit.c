@@ -3,6 +3,7 @@
 #include <kunit/test.h>
 #include <linux/module.h>
 #include <linux/nsproxy.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <net/net_namespace.h>
 
@@ -503,10 +504,58 @@ static void close_releases_everything_test(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, after.waiters, before.waiters);
 }
 
+/*
+ * Fills the body of a message for @spare more receivers and queues it to
+ * 1 + @spare queues with the records it brings (KASAN checks that none of
+ * them overlaps another), then empties the queues.
+ */
+static void body_fill_and_queue(struct kunit *test, u16 event_len, u32 len,
+				u16 spare, bool apart)
+{
+	struct ipch_msg *msg = ipch_msg_alloc(event_len, len, spare);
+	struct ipch_queue q[4];
+	int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, msg);
+	KUNIT_ASSERT_LE(test, spare, ARRAY_SIZE(q) - 1);
+	KUNIT_EXPECT_EQ(test, msg->data != msg->body, apart);
+	memset(msg->data, 0x5a, event_len + (size_t)len);
+
+	for (i = 0; i <= spare; i++) {
+		ipch_queue_init(&q[i]);
+		q[i].uid = msg->uid;	/* the receiver's own: no share */
+		ipch_queue_push(&q[i], ipch_msg_record(msg), msg);
+	}
+	KUNIT_EXPECT_NULL(test, ipch_msg_record(msg));
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), spare + 2);
+	for (i = 0; i <= spare; i++) {
+		KUNIT_EXPECT_EQ(test, q[i].bytes, ipch_msg_size(event_len, len));
+		KUNIT_EXPECT_EQ(test, ipch_queue_peek(&q[i])->data[0], 0x5a);
+		ipch_queue_purge(&q[i]);
+	}
+	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), 1);
+	ipch_msg_put(msg);
+}
+
+/*
+ * A body that would take its message past a page has an allocation of its
+ * own (a power of two, as a large kmalloc() would round the two together
+ * to the next one); a smaller body is in the message itself.
+ */
+static void body_placement_test(struct kunit *test)
+{
+	body_fill_and_queue(test, 0, 64, 3, false);
+	body_fill_and_queue(test, 5, 2000, 3, false);
+	body_fill_and_queue(test, 0, PAGE_SIZE, 0, true);
+	body_fill_and_queue(test, 0, SZ_16K, 3, true);
+	body_fill_and_queue(test, IPCHANNEL_NAME_MAX, SZ_64K, 1, true);
+}
+
 static struct kunit_case core_cases[] = {
 	KUNIT_CASE(names_test),
 	KUNIT_CASE(queue_test),
 	KUNIT_CASE(uid_share_test),
+	KUNIT_CASE(body_placement_test),
 	{}
 };
 

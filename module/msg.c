@@ -21,39 +21,59 @@ void ipch_msg_cache_destroy(void)
 	kmem_cache_destroy(record_cache);
 }
 
-/* Where the spare records of @msg start: after the payload, aligned. */
-static size_t spare_offset(u16 event_len, u32 len)
+/* Bytes of a message with @body bytes in it, up to its spare records. */
+static size_t msg_head_size(size_t body)
 {
-	return ALIGN(struct_size_t(struct ipch_msg, data,
-				   (size_t)event_len + len),
+	return ALIGN(struct_size_t(struct ipch_msg, body, body),
 		     __alignof__(struct ipch_record));
+}
+
+static bool body_apart(const struct ipch_msg *msg)
+{
+	return msg->data != msg->body;
 }
 
 static struct ipch_record *spare_records(struct ipch_msg *msg)
 {
-	return (void *)msg + spare_offset(msg->event_len, msg->len);
+	size_t body = msg->event_len + (size_t)msg->len;
+
+	return (void *)msg + msg_head_size(body_apart(msg) ? 0 : body);
 }
 
 /*
  * A message for @spare receivers besides the first brings their records
  * along, so that a broadcast is one allocation, not one per receiver.
  *
- * The payload is charged to the sender's memory cgroup: a peer that floods
+ * A body that would take the message past a page gets an allocation of its
+ * own. Larger kmalloc()s come from the page allocator in powers of two,
+ * zeroed whole where init_on_alloc is set (as in Debian's kernels): 16 KiB
+ * of payload in one allocation with the message would cost 32 KiB.
+ *
+ * The memory is charged to the sender's memory cgroup: a peer that floods
  * the channel pays for what its messages hold in other peers' queues.
  */
 struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare)
 {
+	size_t body = event_len + (size_t)len, records;
 	struct ipch_msg *msg;
-	size_t size;
+	bool apart;
 
 	spare = min_t(u16, spare, IPCH_MSG_SPARE_MAX);
-	size = spare_offset(event_len, len) +
-	       spare * sizeof(struct ipch_record);
-	msg = kvmalloc(size, IPCH_GFP);
+	records = spare * sizeof(struct ipch_record);
+	apart = msg_head_size(body) + records > PAGE_SIZE;
+	msg = kmalloc(msg_head_size(apart ? 0 : body) + records, IPCH_GFP);
 	if (!msg)
 		return NULL;
 
 	memset(msg, 0, sizeof(*msg));
+	msg->data = msg->body;
+	if (apart) {
+		msg->data = kvmalloc(body, IPCH_GFP);
+		if (!msg->data) {
+			kfree(msg);
+			return NULL;
+		}
+	}
 	refcount_set(&msg->ref, 1);
 	msg->event_len = event_len;
 	msg->len = len;
@@ -69,7 +89,9 @@ void ipch_msg_put(struct ipch_msg *msg)
 		return;
 
 	put_pid(msg->pid);
-	kvfree(msg);
+	if (body_apart(msg))
+		kvfree(msg->data);
+	kfree(msg);
 	atomic64_dec(&ipch_count.messages);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_msg_put);

@@ -23,9 +23,10 @@ struct ipch_record {
 };
 
 /*
- * One message, in one allocation with its event name, its payload and
- * the record of its first receiver, shared by every receiver of a
- * broadcast. Immutable once queued.
+ * One message, shared by every receiver of a broadcast, with the record of
+ * its first receiver and, in the same allocation, its event name and
+ * payload unless they need a page or more (see ipch_msg_alloc()).
+ * Immutable once queued.
  */
 struct ipch_msg {
 	refcount_t ref;
@@ -38,9 +39,10 @@ struct ipch_msg {
 	kuid_t uid;		/* sender's euid at send time */
 	struct pid *pid;	/* sender's thread group, NULL for the kernel */
 	struct ipch_record rec;	/* the first receiver's */
-	u16 nr_spare;		/* records after the payload */
+	u16 nr_spare;		/* records after the body */
 	u16 used_spare;
-	char data[];		/* event name, then payload */
+	char *data;		/* event name, then payload: body or apart */
+	char body[];
 };
 
 /* Most records a broadcast message brings along; more are allocated. */
