@@ -209,11 +209,11 @@ static int send_prepare(struct ipch_peer *peer, struct iov_iter *from,
 		return -ENOMEM;
 	msg->pid = get_pid(task_tgid(current));
 	msg->uid = current_euid();
-	if (copy_from_iter(msg->data, body, from) != body) {
+	if (copy_from_iter(ipch_msg_data(msg), body, from) != body) {
 		ipch_msg_put(msg);
 		return -EFAULT;
 	}
-	if (!event_valid(msg->data, hdr.event_len)) {
+	if (!event_valid(ipch_msg_data(msg), hdr.event_len)) {
 		ipch_msg_put(msg);
 		return -EINVAL;
 	}
@@ -292,7 +292,7 @@ static void record_header(const struct ipch_msg *msg,
 }
 
 /* Copies the receive record of @msg to @to; false if user memory faulted. */
-static bool copy_record(const struct ipch_msg *msg, struct iov_iter *to)
+static bool copy_record(struct ipch_msg *msg, struct iov_iter *to)
 {
 	size_t body = msg->event_len + (size_t)msg->len;
 	struct ipchannel_recv hdr;
@@ -303,7 +303,7 @@ static bool copy_record(const struct ipch_msg *msg, struct iov_iter *to)
 
 	if (copy_to_iter(&hdr, sizeof(hdr), to) != sizeof(hdr))
 		return false;
-	if (copy_to_iter(msg->data, body, to) != body)
+	if (copy_to_iter(ipch_msg_data(msg), body, to) != body)
 		return false;
 	return iov_iter_zero(pad, to) == pad;
 }

@@ -171,7 +171,7 @@ static struct ipch_msg *message(struct kunit *test)
 	struct ipch_msg *msg = ipch_msg_alloc(0, 1, 0);
 
 	KUNIT_ASSERT_NOT_NULL(test, msg);
-	msg->data[0] = 'x';
+	ipch_msg_data(msg)[0] = 'x';
 	return msg;
 }
 
@@ -335,7 +335,7 @@ static u32 member_head(struct kunit *test, struct ipch_peer *peer, u16 type)
 	KUNIT_EXPECT_EQ(test, msg->sender, IPCHANNEL_PEER_KERNEL);
 	KUNIT_EXPECT_EQ(test, msg->flags, IPCHANNEL_RECV_SYSTEM);
 	KUNIT_ASSERT_EQ(test, msg->len, sizeof(body));
-	memcpy(&body, msg->data, sizeof(body));
+	memcpy(&body, ipch_msg_data(msg), sizeof(body));
 	ipch_queue_pop(&peer->queue);
 	return body.peer_id;
 }
@@ -518,8 +518,8 @@ static void body_fill_and_queue(struct kunit *test, u16 event_len, u32 len,
 
 	KUNIT_ASSERT_NOT_NULL(test, msg);
 	KUNIT_ASSERT_LE(test, spare, ARRAY_SIZE(q) - 1);
-	KUNIT_EXPECT_EQ(test, msg->data != msg->body, apart);
-	memset(msg->data, 0x5a, event_len + (size_t)len);
+	KUNIT_EXPECT_EQ(test, msg->apart, apart);
+	memset(ipch_msg_data(msg), 0x5a, event_len + (size_t)len);
 
 	for (i = 0; i <= spare; i++) {
 		ipch_queue_init(&q[i]);
@@ -530,7 +530,8 @@ static void body_fill_and_queue(struct kunit *test, u16 event_len, u32 len,
 	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), spare + 2);
 	for (i = 0; i <= spare; i++) {
 		KUNIT_EXPECT_EQ(test, q[i].bytes, ipch_msg_size(event_len, len));
-		KUNIT_EXPECT_EQ(test, ipch_queue_peek(&q[i])->data[0], 0x5a);
+		KUNIT_EXPECT_EQ(test, ipch_msg_data(ipch_queue_peek(&q[i]))[0],
+				0x5a);
 		ipch_queue_purge(&q[i]);
 	}
 	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), 1);

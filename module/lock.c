@@ -111,8 +111,8 @@ static int request_prepare_grant(struct ipch_request *req, const char *name)
 	msg->sender = IPCHANNEL_PEER_KERNEL;
 	msg->flags = IPCHANNEL_RECV_SYSTEM;
 	msg->type = IPCHANNEL_SYS_LOCK_GRANTED;
-	memcpy(msg->data, name, len);
-	memcpy(msg->data + len, &req->cookie, sizeof(req->cookie));
+	memcpy(ipch_msg_data(msg), name, len);
+	memcpy(ipch_msg_data(msg) + len, &req->cookie, sizeof(req->cookie));
 	return 0;
 }
 

@@ -36,7 +36,7 @@ static struct ipch_msg *member_msg(struct ipch_channel *ch,
 	msg->type = type;
 	msg->uid = subject->uid;
 	msg->pid = get_pid(subject->pid);
-	memcpy(msg->data, &body, sizeof(body));
+	memcpy(ipch_msg_data(msg), &body, sizeof(body));
 	return msg;
 }
 

@@ -21,23 +21,27 @@ void ipch_msg_cache_destroy(void)
 	kmem_cache_destroy(record_cache);
 }
 
-/* Bytes of a message with @body bytes in it, up to its spare records. */
+/*
+ * Bytes of a message with @body bytes in it, up to its spare records. The
+ * body starts at its offset, not after sizeof(): a 64-byte payload fits
+ * in 128 bytes.
+ */
 static size_t msg_head_size(size_t body)
 {
-	return ALIGN(struct_size_t(struct ipch_msg, body, body),
+	return ALIGN(offsetof(struct ipch_msg, body) + body,
 		     __alignof__(struct ipch_record));
 }
 
-static bool body_apart(const struct ipch_msg *msg)
-{
-	return msg->data != msg->body;
-}
+/* A unicast of 64 bytes, the common small message, is a 128-byte object. */
+static_assert(offsetof(struct ipch_msg, body) + 64 <= 128);
 
 static struct ipch_record *spare_records(struct ipch_msg *msg)
 {
 	size_t body = msg->event_len + (size_t)msg->len;
 
-	return (void *)msg + msg_head_size(body_apart(msg) ? 0 : body);
+	if (msg->apart)
+		body = sizeof(msg->body_apart);
+	return (void *)msg + msg_head_size(body);
 }
 
 /*
@@ -54,25 +58,26 @@ static struct ipch_record *spare_records(struct ipch_msg *msg)
  */
 struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare)
 {
-	size_t body = event_len + (size_t)len, records;
+	size_t body = event_len + (size_t)len, records, size;
 	struct ipch_msg *msg;
 	bool apart;
 
 	spare = min_t(u16, spare, IPCH_MSG_SPARE_MAX);
 	records = spare * sizeof(struct ipch_record);
 	apart = msg_head_size(body) + records > PAGE_SIZE;
-	msg = kmalloc(msg_head_size(apart ? 0 : body) + records, IPCH_GFP);
+	size = msg_head_size(apart ? sizeof(msg->body_apart) : body) + records;
+	msg = kmalloc(size, IPCH_GFP);
 	if (!msg)
 		return NULL;
 
-	memset(msg, 0, sizeof(*msg));
-	msg->data = msg->body;
+	memset(msg, 0, offsetof(struct ipch_msg, body));
 	if (apart) {
-		msg->data = kvmalloc(body, IPCH_GFP);
-		if (!msg->data) {
+		msg->body_apart = kvmalloc(body, IPCH_GFP);
+		if (!msg->body_apart) {
 			kfree(msg);
 			return NULL;
 		}
+		msg->apart = true;
 	}
 	refcount_set(&msg->ref, 1);
 	msg->event_len = event_len;
@@ -89,8 +94,8 @@ void ipch_msg_put(struct ipch_msg *msg)
 		return;
 
 	put_pid(msg->pid);
-	if (body_apart(msg))
-		kvfree(msg->data);
+	if (msg->apart)
+		kvfree(msg->body_apart);
 	kfree(msg);
 	atomic64_dec(&ipch_count.messages);
 }

@@ -5,6 +5,7 @@
 
 #include <linux/list.h>
 #include <linux/refcount.h>
+#include <linux/stddef.h>
 #include <linux/types.h>
 #include <linux/uidgid.h>
 #include <linux/xarray.h>
@@ -41,9 +42,18 @@ struct ipch_msg {
 	struct ipch_record rec;	/* the first receiver's */
 	u16 nr_spare;		/* records after the body */
 	u16 used_spare;
-	char *data;		/* event name, then payload: body or apart */
-	char body[];
+	bool apart;		/* the body has an allocation of its own */
+	union {			/* the body: event name, then payload */
+		char *body_apart;
+		DECLARE_FLEX_ARRAY(char, body);
+	};
 };
+
+/* Where the event name, then the payload, of @msg are. */
+static inline char *ipch_msg_data(struct ipch_msg *msg)
+{
+	return msg->apart ? msg->body_apart : msg->body;
+}
 
 /* Most records a broadcast message brings along; more are allocated. */
 #define IPCH_MSG_SPARE_MAX	63
