@@ -14,6 +14,8 @@ struct payload {
 	uint32_t src;		/* sender incarnation */
 	uint32_t no;		/* the sender's message number */
 	uint32_t len;		/* payload bytes, this header included */
+	uint32_t epoch;		/* the epoch it was written in */
+	int32_t pid;		/* the sender's pid */
 };
 
 /* What one epoch's check found and counted. */

@@ -326,6 +326,8 @@ static size_t build(struct worker *w, unsigned char *p, uint32_t target,
 	pl->src = w->me;
 	pl->no = no;
 	pl->len = len;
+	pl->epoch = atomic_load(&w->s->epoch);
+	pl->pid = getpid();
 	for (i = sizeof(*pl); i < len; i++)
 		data[i] = pattern(w->me, no, i);
 	return IPCHANNEL_ALIGN(sizeof(*hdr) + elen + len);
@@ -429,6 +431,13 @@ static void got_message(struct worker *w, const struct ipchannel_recv *h)
 			     data[1] != '0' + pl->no % 10))
 		violation(w->s, "record %llu: wrong event name",
 			  (unsigned long long)h->seq);
+	/* Queues are read empty at the end of every epoch. */
+	if (pl->epoch != (uint32_t)atomic_load(&w->s->epoch) ||
+	    pl->pid != (int32_t)h->pid)
+		violation(w->s, "record %llu: message %u of %u written by pid "
+			  "%d in epoch %u, read in epoch %d from pid %u",
+			  (unsigned long long)h->seq, pl->no, pl->src, pl->pid,
+			  pl->epoch, atomic_load(&w->s->epoch), h->pid);
 	src = &w->s->inc[pl->src];
 	if (h->sender != src->peer || (pid_t)h->pid != src->pid)
 		violation(w->s, "record %llu: sender %u pid %u, not %u %d",
