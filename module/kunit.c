@@ -529,7 +529,8 @@ static void body_fill_and_queue(struct kunit *test, u16 event_len, u32 len,
 	KUNIT_EXPECT_NULL(test, ipch_msg_record(msg));
 	KUNIT_EXPECT_EQ(test, refcount_read(&msg->ref), spare + 2);
 	for (i = 0; i <= spare; i++) {
-		KUNIT_EXPECT_EQ(test, q[i].bytes, ipch_msg_size(event_len, len));
+		KUNIT_EXPECT_EQ(test, q[i].bytes,
+				ipch_msg_size(event_len, len));
 		KUNIT_EXPECT_EQ(test, ipch_msg_data(ipch_queue_peek(&q[i]))[0],
 				0x5a);
 		ipch_queue_purge(&q[i]);
