@@ -120,7 +120,7 @@ MODULE_PARM_DESC(max_peers_per_uid,
 module_param_cb(uid_queue_percent, &percent_ops, &ipch_uid_queue_percent,
 		0644);
 MODULE_PARM_DESC(uid_queue_percent,
-		 "Percent of a peer's queue limits one other user may fill (50)");
+		 "Percent of a peer's queue one other user may fill (50)");
 
 static int ipch_open(struct inode *inode, struct file *file)
 {

@@ -35,13 +35,16 @@ static size_t msg_head_size(size_t body)
 /* A unicast of 64 bytes, the common small message, is a 128-byte object. */
 static_assert(offsetof(struct ipch_msg, body) + 64 <= 128);
 
+/* Where the spare records start: after the body, or its pointer. */
+static size_t spare_offset(size_t body, bool apart)
+{
+	return msg_head_size(apart ? sizeof(char *) : body);
+}
+
 static struct ipch_record *spare_records(struct ipch_msg *msg)
 {
-	size_t body = msg->event_len + (size_t)msg->len;
-
-	if (msg->apart)
-		body = sizeof(msg->body_apart);
-	return (void *)msg + msg_head_size(body);
+	return (void *)msg + spare_offset(msg->event_len + (size_t)msg->len,
+					  msg->apart);
 }
 
 /*
@@ -58,15 +61,14 @@ static struct ipch_record *spare_records(struct ipch_msg *msg)
  */
 struct ipch_msg *ipch_msg_alloc(u16 event_len, u32 len, u16 spare)
 {
-	size_t body = event_len + (size_t)len, records, size;
+	size_t body = event_len + (size_t)len, records;
 	struct ipch_msg *msg;
 	bool apart;
 
 	spare = min_t(u16, spare, IPCH_MSG_SPARE_MAX);
 	records = spare * sizeof(struct ipch_record);
 	apart = msg_head_size(body) + records > PAGE_SIZE;
-	size = msg_head_size(apart ? sizeof(msg->body_apart) : body) + records;
-	msg = kmalloc(size, IPCH_GFP);
+	msg = kmalloc(spare_offset(body, apart) + records, IPCH_GFP);
 	if (!msg)
 		return NULL;
 
@@ -154,7 +156,8 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_queue_init);
  */
 static bool shared(const struct ipch_queue *q, const struct ipch_msg *msg)
 {
-	return !(msg->flags & IPCHANNEL_RECV_SYSTEM) && !uid_eq(msg->uid, q->uid);
+	return !(msg->flags & IPCHANNEL_RECV_SYSTEM) &&
+	       !uid_eq(msg->uid, q->uid);
 }
 
 static struct ipch_share *share_of(struct ipch_queue *q,

@@ -112,6 +112,7 @@ void ipch_queue_pop_n(struct ipch_queue *q, u32 n);
 void ipch_queue_purge(struct ipch_queue *q);
 bool ipch_queue_has_room(const struct ipch_queue *q, u32 size);
 int ipch_queue_admits(struct ipch_queue *q, const struct ipch_msg *msg);
+
 /* The record after @rec, or the first of @q when @rec is NULL. */
 static inline struct ipch_record *ipch_queue_next(struct ipch_queue *q,
 						  struct ipch_record *rec)
