@@ -640,10 +640,16 @@ void ipch_peer_pop(struct ipch_peer *peer, u32 n)
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_peer_pop);
 
+/*
+ * Asks the head link, which ipch_peer_peek() walks, not the record count:
+ * a count that is seen before the link would send a reader that was told
+ * to read into an empty queue on a weakly ordered CPU.
+ */
 bool ipch_peer_readable(struct ipch_peer *peer)
 {
-	return READ_ONCE(peer->queue.nr_records) != 0;
+	return READ_ONCE(peer->queue.head) != NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(ipch_peer_readable);
 
 /* True when no send of any size can block: what EPOLLOUT promises. */
 bool ipch_channel_writable(struct ipch_channel *ch)

@@ -403,24 +403,29 @@ static void membership_lost_test(struct kunit *test)
 	KUNIT_EXPECT_NOT_NULL(test, f->peer[1]->lost);
 }
 
-/* Sent and received counters, for the netlink dumps. */
+/* Sent and received counters, for the netlink dumps; readable or not. */
 static void peer_counters_test(struct kunit *test)
 {
 	struct fixture *f = test->priv;
 	struct ipch_msg *msg = message(test);
 	struct ipch_record *rec;
 
+	KUNIT_EXPECT_FALSE(test, ipch_peer_readable(f->peer[2]));
 	KUNIT_ASSERT_EQ(test, ipch_channel_send(f->peer[1], IPCHANNEL_PEER_ALL,
 						IPCHANNEL_SEND_NOSELF, msg,
 						true), 0);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->sent, 1);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->channel->messages, 1);
+	KUNIT_EXPECT_FALSE(test, ipch_peer_readable(f->peer[1]));
+	KUNIT_EXPECT_TRUE(test, ipch_peer_readable(f->peer[2]));
 
 	mutex_lock(&f->peer[2]->mutex);
 	KUNIT_EXPECT_EQ(test, ipch_peer_peek(f->peer[2], SIZE_MAX, &rec), 1);
 	KUNIT_EXPECT_PTR_EQ(test, rec->msg, msg);
 	ipch_peer_pop(f->peer[2], 1);
 	mutex_unlock(&f->peer[2]->mutex);
+	KUNIT_EXPECT_FALSE(test, ipch_peer_readable(f->peer[2]));
+	KUNIT_EXPECT_TRUE(test, ipch_peer_readable(f->peer[3]));
 	KUNIT_EXPECT_EQ(test, f->peer[2]->received, 1);
 	KUNIT_EXPECT_EQ(test, f->peer[3]->received, 0);
 	KUNIT_EXPECT_EQ(test, f->peer[1]->received, 0);

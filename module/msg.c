@@ -270,7 +270,8 @@ void ipch_queue_pop_n(struct ipch_queue *q, u32 n)
 		rec = q->head;
 		msg = rec->msg;
 		size = ipch_msg_size(msg->event_len, msg->len);
-		q->head = rec->next;
+		/* Read without the lock by ipch_peer_readable(). */
+		WRITE_ONCE(q->head, rec->next);
 		if (!q->head)
 			q->tail = &q->head;
 		WRITE_ONCE(q->nr_records, q->nr_records - 1);
