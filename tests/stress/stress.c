@@ -103,9 +103,14 @@ static void kill_one(struct run *r, int slot)
 {
 	struct shm *s = r->s;
 	uint64_t t = tick(s), death, never;
-	int status, i = atomic_load(&s->slot_inc[slot]) - 1, n;
+	int status, i, n;
 
+	/*
+	 * Marked before the slot's incarnation is looked up, while inc_new()
+	 * does the opposite: one of the two sees the other.
+	 */
 	atomic_store(&s->slot_kill[slot], t);
+	i = atomic_load(&s->slot_inc[slot]) - 1;
 	if (i >= 0) {
 		never = NEVER;
 		atomic_compare_exchange_strong(&s->inc[i].kill0, &never, t);
@@ -194,6 +199,9 @@ static void next_epoch(struct shm *s)
 	atomic_store(&s->full, 0);
 	for (i = 0; i <= MAX_PEER_ID; i++)
 		atomic_store(&s->dir[i], 0);
+	/* Until its inc_new(), a slot's index of the last epoch is another's. */
+	for (i = 0; i < MAX_SLOTS; i++)
+		atomic_store(&s->slot_inc[i], 0);
 	atomic_store(&s->epoch_tick, tick(s));
 	atomic_fetch_add(&s->epoch, 1);
 }

@@ -520,10 +520,39 @@ static int read_op(struct worker *w, bool wait, size_t size)
 	return 0;
 }
 
+/* Reads the queue empty: nothing but EAGAIN may end it. */
 static void drain(struct worker *w)
 {
-	while (!read_op(w, false, BUF_SIZE))
+	int err;
+
+	while (!(err = read_op(w, false, BUF_SIZE)))
 		;
+	if (err != EAGAIN)
+		violation(w->s, "drain of incarnation %d ended by %s", w->me,
+			  strerror(err));
+}
+
+/*
+ * Once every worker has read its queue empty, nobody sends until the next
+ * epoch: a record in the queue now came after its sender had stopped.
+ */
+static void check_empty(struct worker *w, int epoch)
+{
+	struct shm *s = w->s;
+	struct ipchannel_info info;
+
+	while (atomic_load(&s->drained) < s->nr_slots &&
+	       atomic_load(&s->epoch) == epoch && !atomic_load(&s->quit))
+		usleep(1000);
+	if (ioctl(w->fd, IPCHANNEL_IOC_INFO, &info)) {
+		violation(s, "info: %s", strerror(errno));
+		return;
+	}
+	/* The next epoch may have begun, and its sends with it. */
+	if (info.queued_records && atomic_load(&s->epoch) == epoch)
+		violation(s, "incarnation %d has %u records queued after the "
+			  "drain, the first of %u bytes", w->me,
+			  info.queued_records, info.next_size);
 }
 
 /* ---- the loop ---- */
@@ -586,6 +615,7 @@ static void stop_epoch(struct worker *w)
 	drain(w);
 	atomic_store(&s->inc[w->me].drained, 1);
 	atomic_fetch_add(&s->drained, 1);
+	check_empty(w, epoch);
 
 	while (atomic_load(&s->epoch) == epoch && !atomic_load(&s->quit))
 		usleep(1000);
