@@ -647,7 +647,7 @@ EXPORT_SYMBOL_IF_KUNIT(ipch_peer_pop);
  */
 bool ipch_peer_readable(struct ipch_peer *peer)
 {
-	return READ_ONCE(peer->queue.head) != NULL;
+	return !!READ_ONCE(peer->queue.head);
 }
 EXPORT_SYMBOL_IF_KUNIT(ipch_peer_readable);
 
