@@ -68,22 +68,23 @@ void violation(struct shm *s, const char *fmt, ...)
 	va_end(ap);
 }
 
+/*
+ * Only this process writes its incarnation's log, so an entry is written
+ * first and then counted: a worker killed half way leaves its last entry
+ * uncounted. (Counting first would leave, under a kill, an entry that
+ * still holds what the same place of the log held in an earlier epoch.)
+ */
 static void log_ev(struct worker *w, const struct ev *ev)
 {
 	struct inc *inc = &w->s->inc[w->me];
-	unsigned int i = atomic_fetch_add(&inc->nev, 1);
+	unsigned int i = atomic_load_explicit(&inc->nev, memory_order_relaxed);
 
 	if (i >= LOG_CAP) {
 		violation(w->s, "log of incarnation %d overflowed", w->me);
 		return;
 	}
-	/*
-	 * The type goes in last: a worker killed half way leaves an entry
-	 * of type 0, which the check skips, never one with half its fields.
-	 */
 	inc->log[i] = *ev;
-	inc->log[i].type = 0;
-	__atomic_store_n(&inc->log[i].type, ev->type, __ATOMIC_RELEASE);
+	atomic_store_explicit(&inc->nev, i + 1, memory_order_release);
 	if (i >= LOG_CAP / 2)
 		atomic_store(&w->s->full, 1);
 }
