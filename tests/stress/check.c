@@ -446,8 +446,16 @@ void check_epoch(struct shm *s, struct check_result *res)
 	}
 	for (m = 0; m < c->nr_msgs; m++)
 		deliveries(c, &c->msgs[m]);
-	for (i = 0; i < NR_LOCKS; i++)
+	for (i = 0; i < NR_LOCKS; i++) {
+		int h = atomic_load(&s->locks[i].holder) - 1;
+
 		lock_order(c, i);
+		/* Survivors gave their locks back before they stopped. */
+		if (h >= 0 && (h >= c->n ||
+			       atomic_load(&s->inc[h].kill0) == NEVER))
+			bad(c, "lock L%d still held by incarnation %d at the "
+			    "end", i, h);
+	}
 	free(c->msgs);
 	free(c);
 }

@@ -202,6 +202,9 @@ static void next_epoch(struct shm *s)
 	/* Until its inc_new(), a slot's index of the last epoch is another's. */
 	for (i = 0; i < MAX_SLOTS; i++)
 		atomic_store(&s->slot_inc[i], 0);
+	/* A holder killed with nobody waiting is still marked: forget it. */
+	for (i = 0; i < NR_LOCKS; i++)
+		atomic_store(&s->locks[i].holder, 0);
 	atomic_store(&s->epoch_tick, tick(s));
 	atomic_fetch_add(&s->epoch, 1);
 }
