@@ -98,12 +98,8 @@ for kver in $kernels; do
 	export VM_NODE
 	rm -f "build/vm/$kver/summary"
 	vm_ok=1
-	# The sanitizers make the debug kernel several times slower: it
-	# takes about 7 of the 10 minutes a stock guest may run.
-	limit=()
-	[[ $kver == debug ]] && limit=(--timeout 1500)
 	step "VM tests on $kver" tests/vm/run.sh --no-build --kernel "$kver" \
-		"${limit[@]}" --tests || vm_ok=0
+		--tests || vm_ok=0
 	count_guest "build/vm/$kver/summary" "$kver" $vm_ok
 done
 
